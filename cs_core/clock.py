@@ -1,0 +1,117 @@
+"""The current time and the display time zone, in one place.
+
+Stored instants are UTC strings like `2026-03-02T10:15:30.123Z`. Days are counted in
+one zone for every surface: the first of `--timezone`, `CODESESSION_TZ`, `TZ`, or the
+system's.
+"""
+
+import os
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import InvalidInputError
+
+# Tests pin the clock with this variable; it takes an ISO-8601 instant.
+NOW_ENV = "CODESESSION_NOW"
+
+_zone_override: str | None = None
+
+
+def now() -> datetime:
+    """Return the current instant, aware, in UTC."""
+    pinned = os.environ.get(NOW_ENV)
+    if pinned:
+        return parse_instant(pinned)
+    return datetime.now(UTC)
+
+
+def now_iso() -> str:
+    """Return the current instant as a stored timestamp string."""
+    return to_iso(now())
+
+
+def to_iso(moment: datetime) -> str:
+    """Format an aware datetime as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO-8601 instant; a value without offset is taken as UTC.
+
+    Raises:
+        InvalidInputError: The text is not an ISO-8601 date or time.
+    """
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInputError(f"'{text}' is not an ISO-8601 date or time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def set_zone(name: str | None) -> None:
+    """Make `name` the display zone of this process (`--timezone`)."""
+    global _zone_override
+    if name:
+        zone_named(name)
+    _zone_override = name or None
+
+
+def zone_named(name: str) -> tzinfo:
+    """Return the zone called `name`.
+
+    Raises:
+        InvalidInputError: No such zone.
+    """
+    if name.upper() in ("UTC", "Z"):
+        return UTC
+    try:
+        return ZoneInfo(name.lstrip(":"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInputError(f"unknown time zone '{name}'") from None
+
+
+def display_zone() -> tuple[tzinfo, str]:
+    """Return the zone days are counted in, and its name."""
+    for name in (_zone_override, os.environ.get("CODESESSION_TZ"), os.environ.get("TZ")):
+        if name:
+            return zone_named(name), name.lstrip(":")
+    local = datetime.now().astimezone().tzinfo or UTC
+    return local, _local_zone_name(local)
+
+
+def _local_zone_name(zone: tzinfo) -> str:
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return zone.tzname(datetime.now()) or "UTC"
+
+
+def local_date(stamp: str, zone: tzinfo) -> str:
+    """Return the calendar date (YYYY-MM-DD) of a stored instant in `zone`."""
+    return parse_instant(stamp).astimezone(zone).date().isoformat()
+
+
+def local_day_start(moment: datetime, zone: tzinfo) -> datetime:
+    """Return the instant the local day containing `moment` began, in UTC."""
+    local = moment.astimezone(zone)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
+    return midnight.astimezone(UTC)
+
+
+def format_duration(seconds: int | None) -> str | None:
+    """Format seconds as "1h 30m", "5m" or "45s"."""
+    if seconds is None:
+        return None
+    hours, rest = divmod(max(int(seconds), 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"

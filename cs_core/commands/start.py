@@ -1,0 +1,53 @@
+"""`cs start`: open a session in this folder's scope."""
+
+from typing import Annotated
+
+from cyclopts import Parameter
+
+from .. import output
+from ..sessions import resolve_scope, start_session
+from . import JsonFlag, emit, open_db
+
+
+def start(
+    name: str,
+    *,
+    json: JsonFlag = False,
+    resume: bool = False,
+    close_stale: Annotated[bool, Parameter(name="--close-stale")] = False,
+) -> None:
+    """Start tracking a session in this repository (or folder).
+
+    Args:
+        name: What the session is for, e.g. "fix auth bug".
+        json: Print one JSON document on stdout.
+        resume: If this scope already has an active session, return it.
+        close_stale: If this scope already has an active session, end it at its
+            last activity and start a new one.
+    """
+    conn = open_db()
+    scope = resolve_scope()
+    session, resumed = start_session(
+        conn, name, scope, resume=resume, close_stale=close_stale
+    )
+    head = session["start_git_head"]
+    payload = {
+        "id": session["id"],
+        "name": session["name"],
+        "directory": session["working_directory"],
+        "gitRoot": session["git_root"],
+        "branch": session["branch"],
+        "headSha": head[:7] if head else None,
+        "resumed": resumed,
+        "startTime": session["start_time"],
+        "scope": session["scope"],
+        "projectRoot": session["project_root"],
+    }
+    if json:
+        emit(payload, json, lambda: None)
+        return
+    verb = "Resumed" if resumed else "Started"
+    output.write_stdout(
+        f"{verb} session #{session['id']} '{session['name']}' in {session['scope']}.\n"
+        "Log AI calls with cs log-ai; finish with cs end.\n"
+    )

@@ -1,0 +1,280 @@
+"""Numbered schema migrations, one function per change.
+
+A database records the migrations it has had in `_cs_migrations` and their count in
+`PRAGMA user_version`, so the common case (nothing to do) costs one pragma read. A
+migration either adds (tables, columns, indexes, views) or rebuilds a table keeping
+every row and id. All pending migrations run in one exclusive transaction, so parallel
+first runs never see half a schema.
+
+The first migration creates codesession-cli 2.4's tables exactly as it did, which is
+also why a database written by the original opens in place: its tables already exist
+and every later migration applies to them as to ours.
+"""
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from .clock import now_iso
+
+Migration = Callable[[Any], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register `fn` as the next migration; its name is recorded when applied."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Apply any pending migrations; cheap when there are none."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+        return
+    # sqlite-utils costs ~120 ms to import; only a migrating run pays for it.
+    import sqlite_utils
+
+    conn.execute("BEGIN EXCLUSIVE")
+    try:
+        db = sqlite_utils.Database(conn)
+        _apply_pending(conn, db)
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _apply_pending(conn: sqlite3.Connection, db: Any) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _cs_migrations"
+        " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in conn.execute("SELECT name FROM _cs_migrations")}
+    for fn in MIGRATIONS:
+        if fn.__name__ in done:
+            continue
+        fn(db)
+        conn.execute(
+            "INSERT INTO _cs_migrations (name, applied_at) VALUES (?, ?)",
+            (fn.__name__, now_iso()),
+        )
+
+
+def _add_columns(db: Any, table: str, columns: dict[str, str]) -> None:
+    """Add each missing column; `columns` maps name to SQL type and default."""
+    existing = db[table].columns_dict
+    for name, decl in columns.items():
+        if name not in existing:
+            db.execute(f"ALTER TABLE [{table}] ADD COLUMN [{name}] {decl}")
+
+
+def _rebuild(db: Any, table: str, create_sql: str, select: dict[str, str]) -> None:
+    """Recreate `table` from `create_sql`, copying every row and id.
+
+    Args:
+        db: The sqlite-utils database.
+        table: The table to rebuild.
+        create_sql: `CREATE TABLE [new] (...)` with the new definition; the
+            placeholder name `new` is replaced.
+        select: New column name to the SQL expression over the old row that
+            fills it.
+    """
+    temp = f"_{table}_rebuild"
+    db.execute(create_sql.replace("[new]", f"[{temp}]"))
+    columns = ", ".join(f"[{name}]" for name in select)
+    values = ", ".join(select.values())
+    db.execute(f"INSERT INTO [{temp}] ({columns}) SELECT {values} FROM [{table}]")
+    db.execute(f"DROP TABLE [{table}]")
+    db.execute(f"ALTER TABLE [{temp}] RENAME TO [{table}]")
+
+
+@migration
+def m001_original_tables(db: Any) -> None:
+    """Create codesession-cli 2.4's tables, as it did, where they are missing."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS sessions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            start_time TEXT NOT NULL,
+            end_time TEXT,
+            duration INTEGER,
+            working_directory TEXT NOT NULL,
+            git_root TEXT,
+            start_git_head TEXT,
+            files_changed INTEGER DEFAULT 0,
+            commits INTEGER DEFAULT 0,
+            ai_cost REAL DEFAULT 0,
+            ai_tokens INTEGER DEFAULT 0,
+            notes TEXT,
+            status TEXT DEFAULT 'active'
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS ai_usage (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id INTEGER NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            cost REAL NOT NULL,
+            timestamp TEXT NOT NULL,
+            agent_name TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS file_changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id INTEGER NOT NULL,
+            file_path TEXT NOT NULL,
+            change_type TEXT NOT NULL,
+            timestamp TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS commits (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            message TEXT NOT NULL,
+            timestamp TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS session_notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id INTEGER NOT NULL,
+            message TEXT NOT NULL,
+            timestamp TEXT NOT NULL
+        )"""
+    )
+
+
+@migration
+def m002_session_scope_and_lifecycle(db: Any) -> None:
+    """Add scope, project, branch, last activity and end reason to sessions."""
+    _add_columns(
+        db,
+        "sessions",
+        {
+            "scope": "TEXT",
+            "project_root": "TEXT",
+            "branch": "TEXT",
+            "last_activity_at": "TEXT",
+            "end_reason": "TEXT",
+            "source": "TEXT NOT NULL DEFAULT 'cli'",
+            "external_id": "TEXT",
+        },
+    )
+    db.execute("UPDATE sessions SET scope = COALESCE(git_root, working_directory)")
+    db.execute(
+        "UPDATE sessions SET project_root = COALESCE(git_root, working_directory)"
+        " WHERE project_root IS NULL"
+    )
+    db.execute(
+        "UPDATE sessions SET last_activity_at = COALESCE(end_time, start_time)"
+        " WHERE last_activity_at IS NULL"
+    )
+    db.execute(
+        "UPDATE sessions SET end_reason = 'ended'"
+        " WHERE status = 'completed' AND end_reason IS NULL"
+    )
+
+
+_AI_USAGE = """CREATE TABLE [new] (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    tokens INTEGER NOT NULL CHECK (tokens >= 0),
+    prompt_tokens INTEGER CHECK (prompt_tokens >= 0),
+    completion_tokens INTEGER CHECK (completion_tokens >= 0),
+    cost REAL CHECK (cost >= 0),
+    timestamp TEXT NOT NULL,
+    agent_name TEXT,
+    model_requested TEXT,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_read_tokens >= 0),
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_write_tokens >= 0),
+    cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0
+        CHECK (cache_write_1h_tokens >= 0),
+    reasoning_tokens INTEGER NOT NULL DEFAULT 0 CHECK (reasoning_tokens >= 0),
+    cost_source TEXT,
+    estimated INTEGER NOT NULL DEFAULT 0,
+    input_rate REAL,
+    output_rate REAL,
+    cache_read_rate REAL,
+    cache_write_rate REAL,
+    cache_write_1h_rate REAL,
+    reasoning_rate REAL,
+    tier_above INTEGER,
+    source TEXT NOT NULL DEFAULT 'cli',
+    external_id TEXT
+)"""
+
+
+@migration
+def m003_ai_usage_detail(db: Any) -> None:
+    """Rebuild ai_usage: nullable cost (unpriced calls), checks, token detail.
+
+    Rows of the original that break the new checks are kept: a negative or
+    non-finite cost becomes unknown (NULL) and a negative token count 0.
+    """
+    # Early 2.x databases predate these columns; add them so the copy can read them.
+    _add_columns(
+        db,
+        "ai_usage",
+        {"prompt_tokens": "INTEGER", "completion_tokens": "INTEGER", "agent_name": "TEXT"},
+    )
+    _rebuild(
+        db,
+        "ai_usage",
+        _AI_USAGE,
+        {
+            "id": "[id]",
+            "session_id": "[session_id]",
+            "provider": "COALESCE([provider], 'unknown')",
+            "model": "COALESCE([model], 'unknown')",
+            "tokens": "MAX(COALESCE([tokens], 0), 0)",
+            "prompt_tokens": "CASE WHEN [prompt_tokens] < 0 THEN 0 ELSE [prompt_tokens] END",
+            "completion_tokens": (
+                "CASE WHEN [completion_tokens] < 0 THEN 0 ELSE [completion_tokens] END"
+            ),
+            "cost": "CASE WHEN [cost] >= 0 AND [cost] < 1e300 THEN [cost] END",
+            "timestamp": "[timestamp]",
+            "agent_name": "[agent_name]",
+            "model_requested": "[model]",
+            "cost_source": "CASE WHEN [cost] >= 0 AND [cost] < 1e300 THEN 'legacy' END",
+        },
+    )
+
+
+@migration
+def m004_file_change_renames(db: Any) -> None:
+    """Record the old path of a renamed file."""
+    _add_columns(db, "file_changes", {"old_path": "TEXT"})
+
+
+@migration
+def m005_indexes(db: Any) -> None:
+    """Index every per-session and per-day query."""
+    for table, columns in (
+        ("sessions", ["scope", "status"]),
+        ("sessions", ["status"]),
+        ("sessions", ["start_time"]),
+        ("sessions", ["project_root"]),
+        ("ai_usage", ["session_id", "timestamp"]),
+        ("ai_usage", ["timestamp"]),
+        ("ai_usage", ["model"]),
+        ("ai_usage", ["agent_name"]),
+        ("file_changes", ["session_id"]),
+        ("file_changes", ["file_path"]),
+        ("commits", ["session_id"]),
+        ("session_notes", ["session_id"]),
+    ):
+        db[table].create_index(columns, if_not_exists=True)
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_ai_usage_external_id"
+        " ON ai_usage (external_id) WHERE external_id IS NOT NULL"
+    )

@@ -1,0 +1,171 @@
+"""Aggregate figures over sessions and calls: `cs stats` and the dashboard's KPIs.
+
+Spend in a period is the cost of the calls made in it, so a session that runs past
+midnight splits its spend across the two days. Sessions count when they were
+active at some point in the period.
+"""
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from . import clock
+from .errors import InvalidInputError
+from .output import money
+from .periods import parse_bound, shifted_sql, today_bounds
+
+BREAKDOWNS = ("day", "model", "provider", "agent", "project")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open range of stored timestamps; None leaves that side open."""
+
+    start: str | None = None
+    end: str | None = None
+
+    def calls_where(self, column: str = "timestamp") -> tuple[str, list[str]]:
+        """Return an SQL condition on a timestamp column, and its parameters."""
+        parts, params = ["1"], []
+        if self.start:
+            parts.append(f"{column} >= ?")
+            params.append(self.start)
+        if self.end:
+            parts.append(f"{column} < ?")
+            params.append(self.end)
+        return " AND ".join(parts), params
+
+    def sessions_where(self) -> tuple[str, list[str]]:
+        """Return an SQL condition: the session overlaps the period."""
+        parts, params = ["1"], []
+        if self.end:
+            parts.append("start_time < ?")
+            params.append(self.end)
+        if self.start:
+            parts.append("(end_time IS NULL OR end_time >= ?)")
+            params.append(self.start)
+        return " AND ".join(parts), params
+
+
+def make_period(
+    since: str | None, until: str | None, today: bool, zone: tzinfo
+) -> Period:
+    """Build the period of `--since`, `--until` and `--today`.
+
+    Raises:
+        InvalidInputError: A bound is not a date or instant, or they conflict.
+    """
+    if today:
+        if since or until:
+            raise InvalidInputError("--today cannot be combined with --since or --until")
+        return Period(*today_bounds(clock.now(), zone))
+    start = parse_bound(since, zone, end=False) if since else None
+    end = parse_bound(until, zone, end=True) if until else None
+    if start and end and start >= end:
+        raise InvalidInputError(f"--since {since} is not before --until {until}")
+    return Period(start, end)
+
+
+def summary(conn: sqlite3.Connection, period: Period) -> dict[str, Any]:
+    """Return the totals of `cs stats` over a period."""
+    where, params = period.sessions_where()
+    sessions = conn.execute(
+        f"""SELECT COUNT(*) AS total,
+            COALESCE(SUM(status = 'active'), 0) AS active,
+            COALESCE(SUM(CASE WHEN status != 'active' THEN duration END), 0) AS time,
+            COALESCE(SUM(status != 'active' AND duration IS NOT NULL), 0) AS ended,
+            COALESCE(SUM(files_changed), 0) AS files,
+            COALESCE(SUM(commits), 0) AS commits
+        FROM sessions WHERE {where}""",
+        params,
+    ).fetchone()
+    calls = _call_totals(conn, period)
+    average = int(sessions["time"] / sessions["ended"]) if sessions["ended"] else 0
+    return {
+        "totalSessions": sessions["total"],
+        "activeSessions": sessions["active"],
+        "totalTime": sessions["time"],
+        "totalTimeFormatted": clock.format_duration(sessions["time"]),
+        "totalFiles": sessions["files"],
+        "totalCommits": sessions["commits"],
+        "totalAICost": money(calls["cost"]),
+        "avgSessionTime": average,
+        "avgSessionFormatted": clock.format_duration(average),
+        "totalTokens": calls["tokens"],
+        "totalCalls": calls["calls"],
+        "unpricedCalls": calls["unpriced_calls"],
+        "unpricedTokens": calls["unpriced_tokens"],
+    }
+
+
+def _call_totals(conn: sqlite3.Connection, period: Period) -> sqlite3.Row:
+    where, params = period.calls_where()
+    return conn.execute(
+        f"""SELECT COALESCE(SUM(cost), 0) AS cost,
+            COALESCE(SUM(tokens), 0) AS tokens,
+            COUNT(*) AS calls,
+            COALESCE(SUM(cost IS NULL), 0) AS unpriced_calls,
+            COALESCE(SUM(CASE WHEN cost IS NULL THEN tokens END), 0)
+                AS unpriced_tokens
+        FROM ai_usage WHERE {where}""",
+        params,
+    ).fetchone()
+
+
+def breakdown(
+    conn: sqlite3.Connection, by: str, period: Period, zone: tzinfo
+) -> list[dict[str, Any]]:
+    """Return one row per day, model, provider, agent or project.
+
+    Raises:
+        InvalidInputError: `by` is not one of `BREAKDOWNS`.
+    """
+    if by not in BREAKDOWNS:
+        raise InvalidInputError(f"--by must be one of {', '.join(BREAKDOWNS)}, not '{by}'")
+    key = _key_sql(conn, by, period, zone)
+    where, params = period.calls_where("u.timestamp")
+    rows = conn.execute(
+        f"""SELECT {key} AS key,
+            COALESCE(SUM(u.cost), 0) AS cost,
+            COALESCE(SUM(u.tokens), 0) AS tokens,
+            COUNT(*) AS calls,
+            COUNT(DISTINCT u.session_id) AS sessions,
+            COALESCE(SUM(u.cost IS NULL), 0) AS unpriced_calls
+        FROM ai_usage u JOIN sessions s ON s.id = u.session_id
+        WHERE {where}
+        GROUP BY key ORDER BY {"key" if by == "day" else "cost DESC, key"}""",
+        params,
+    ).fetchall()
+    return [
+        {
+            "key": row["key"],
+            "cost": money(row["cost"]),
+            "tokens": row["tokens"],
+            "calls": row["calls"],
+            "sessions": row["sessions"],
+            "unpricedCalls": row["unpriced_calls"],
+        }
+        for row in rows
+    ]
+
+
+def _key_sql(conn: sqlite3.Connection, by: str, period: Period, zone: tzinfo) -> str:
+    if by == "day":
+        low, high = _span(conn, period)
+        return f"date({shifted_sql('u.timestamp', zone, low, high)})"
+    return {
+        "model": "u.model",
+        "provider": "u.provider",
+        "agent": "COALESCE(u.agent_name, '(none)')",
+        "project": "COALESCE(s.project_root, s.git_root, s.working_directory)",
+    }[by]
+
+
+def _span(conn: sqlite3.Connection, period: Period) -> tuple[str | None, str | None]:
+    """Return the first and last call timestamps within the period."""
+    where, params = period.calls_where()
+    row = conn.execute(
+        f"SELECT MIN(timestamp), MAX(timestamp) FROM ai_usage WHERE {where}", params
+    ).fetchone()
+    return row[0], row[1]
