@@ -278,3 +278,53 @@ def m005_indexes(db: Any) -> None:
         "CREATE UNIQUE INDEX IF NOT EXISTS idx_ai_usage_external_id"
         " ON ai_usage (external_id) WHERE external_id IS NOT NULL"
     )
+
+
+@migration
+def m006_budgets_and_alerts(db: Any) -> None:
+    """Budgets (cost limits), the alerts they fired, and where alerts go.
+
+    Shared by `cs budget`, `cs alerts` and the dashboard's Alerts page. An alert
+    fires once per budget, period and threshold: the unique key enforces it.
+    """
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS budgets (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope TEXT NOT NULL DEFAULT '',
+            period TEXT NOT NULL
+                CHECK (period IN ('session', 'daily', 'weekly', 'monthly', 'total')),
+            limit_usd REAL NOT NULL CHECK (limit_usd > 0),
+            warn_at_percent REAL
+                CHECK (warn_at_percent IS NULL
+                       OR (warn_at_percent > 0 AND warn_at_percent < 100)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (scope, period)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS alert_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            budget_id INTEGER REFERENCES budgets(id) ON DELETE SET NULL,
+            scope TEXT NOT NULL,
+            period TEXT NOT NULL,
+            period_key TEXT NOT NULL,
+            threshold_percent REAL NOT NULL,
+            spent_usd REAL NOT NULL,
+            limit_usd REAL NOT NULL,
+            session_id INTEGER,
+            ai_usage_id INTEGER,
+            fired_at TEXT NOT NULL,
+            UNIQUE (budget_id, period_key, threshold_percent)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS alert_sinks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            config TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db["alert_events"].create_index(["fired_at"], if_not_exists=True)
