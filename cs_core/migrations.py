@@ -328,3 +328,46 @@ def m006_budgets_and_alerts(db: Any) -> None:
         )"""
     )
     db["alert_events"].create_index(["fired_at"], if_not_exists=True)
+
+
+@migration
+def m010_budget_defaults_and_deliveries(db: Any) -> None:
+    """The built-in $5 per-session warning, and a log of alert deliveries.
+
+    `budgets.origin` tells a user's limit from the built-in default, which only
+    warns: it never makes `cs budget check` fail. Editing the default row's
+    amounts (from the CLI or the dashboard) makes it the user's own limit.
+    Deleting it switches the default off for good.
+    """
+    _add_columns(
+        db,
+        "budgets",
+        {"origin": "TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('user', 'default'))"},
+    )
+    db.execute(
+        """CREATE TRIGGER IF NOT EXISTS budgets_default_edited
+        AFTER UPDATE OF limit_usd, warn_at_percent ON budgets
+        WHEN OLD.origin = 'default'
+        BEGIN
+            UPDATE budgets SET origin = 'user' WHERE id = NEW.id;
+        END"""
+    )
+    stamp = now_iso()
+    db.execute(
+        """INSERT OR IGNORE INTO budgets
+            (scope, period, limit_usd, warn_at_percent, created_at, updated_at, origin)
+        VALUES ('', 'session', 5, NULL, ?, ?, 'default')""",
+        [stamp, stamp],
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS alert_deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_id INTEGER NOT NULL REFERENCES alert_events(id) ON DELETE CASCADE,
+            sink_id INTEGER REFERENCES alert_sinks(id) ON DELETE SET NULL,
+            kind TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            error TEXT,
+            delivered_at TEXT NOT NULL
+        )"""
+    )
+    db["alert_deliveries"].create_index(["event_id"], if_not_exists=True)
