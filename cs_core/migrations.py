@@ -371,3 +371,28 @@ def m010_budget_defaults_and_deliveries(db: Any) -> None:
         )"""
     )
     db["alert_deliveries"].create_index(["event_id"], if_not_exists=True)
+
+
+@migration
+def m020_import_state(db: Any) -> None:
+    """Remember how far each agent log file was imported.
+
+    `cs import` and `cs auto-log` read only what was appended since the last run:
+    a file whose size, modification time and inode are unchanged is not opened.
+    `resume` holds what a reader needs to carry on mid-file (JSON), such as a
+    running token total. Imported sessions are looked up by source and agent id.
+    """
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS import_state (
+            reader TEXT NOT NULL,
+            path TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            inode INTEGER NOT NULL,
+            byte_offset INTEGER NOT NULL,
+            resume TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (reader, path)
+        )"""
+    )
+    db["sessions"].create_index(["source", "external_id"], if_not_exists=True)
