@@ -1,20 +1,14 @@
 """Run one git command with a deadline, leaving the repository as it was.
 
-Plain `subprocess`, not GitPython's `git.cmd.Git.execute`, for three reasons
-(measured with GitPython 3.2.1):
-
-- its `kill_after_timeout` raises on Windows, so there every call would fail
-  instead of being bounded;
-- importing it costs ~65 ms and runs `git version` once per process;
-- when the working directory is missing it quietly runs git in the caller's
-  directory, which could scan the wrong repository.
+Commands run through GitPython's `git.cmd.Git`, which starts the native `git`
+(so the flags B23 asks for apply) and kills it past the deadline. GitPython is
+imported only here and only when a command runs: importing it costs about 65 ms
+and runs `git version` once, which `find_root` on the hot path must never pay.
 """
 
-import contextlib
 import os
-import signal
-import subprocess
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from .errors import GitUnavailableError
 
@@ -23,7 +17,14 @@ from .errors import GitUnavailableError
 # locks are off.
 _ENV_OVERRIDES = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
 
-_POSIX = os.name == "posix"
+
+def _gitpython() -> Any:
+    # Without git on PATH, importing GitPython raises unless told to stay quiet;
+    # a missing git then surfaces per command, where it degrades to "unknown".
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    import git.cmd  # ~65 ms
+
+    return git.cmd
 
 
 def run_git(
@@ -38,7 +39,7 @@ def run_git(
     Args:
         cwd: The directory to run in; it must exist.
         args: The arguments after `git`.
-        timeout_s: Seconds before git, and anything it started, is killed.
+        timeout_s: Seconds before git is killed.
         ok_codes: Exit codes that are answers rather than failures.
 
     Returns:
@@ -47,52 +48,25 @@ def run_git(
     Raises:
         GitUnavailableError: git is missing, timed out or exited otherwise.
     """
+    # GitPython would quietly run in the current directory instead.
     if not os.path.isdir(cwd):
         raise GitUnavailableError(f"no such directory: {cwd!r}")
+    cmd = _gitpython()
     try:
-        proc = subprocess.Popen(
+        status, stdout, stderr = cmd.Git(cwd).execute(
             ["git", *args],
-            cwd=cwd,
-            env={**os.environ, **_ENV_OVERRIDES},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            # Its own process group, so a timeout can kill git's children too.
-            start_new_session=_POSIX,
+            with_extended_output=True,
+            with_exceptions=False,
+            stdout_as_string=False,
+            strip_newline_in_stdout=False,
+            kill_after_timeout=timeout_s,
+            env=_ENV_OVERRIDES,
         )
-    except OSError as exc:
+    except (OSError, cmd.GitCommandNotFound) as exc:
         raise GitUnavailableError(f"cannot run git: {exc}") from exc
-
-    stdout, stderr = _wait(proc, args, timeout_s)
-    if proc.returncode not in ok_codes:
-        message = stderr.decode("utf-8", "replace").strip()
-        raise GitUnavailableError(f"git {args[0]} exited {proc.returncode}: {message}")
-    return proc.returncode, stdout
-
-
-def _wait(
-    proc: subprocess.Popen[bytes], args: Sequence[str], timeout_s: float
-) -> tuple[bytes, bytes]:
-    """Collect git's output; kill it past the deadline or when interrupted."""
-    try:
-        return proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        proc.communicate()
-        raise GitUnavailableError(
-            f"git {args[0]} did not finish in {timeout_s:g} s"
-        ) from None
-    except BaseException:
-        # Ctrl+C must not leave git running in its own process group.
-        _kill(proc)
-        proc.communicate()
-        raise
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """Kill git and its process group; it may have exited meanwhile."""
-    with contextlib.suppress(OSError):
-        if _POSIX:
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
+    if status not in ok_codes:
+        message = (
+            stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+        )
+        raise GitUnavailableError(f"git {args[0]} exited {status}: {message.strip()}")
+    return status, stdout
