@@ -178,12 +178,15 @@ class VcsBackend(Protocol):
     def head(self, root: str) -> HeadInfo:
         """Return the checked-out revision of the working tree at `root`."""
 
-    def scan(self, root: str, since: str | None, until: str | None = None) -> ScanResult:
+    def scan(
+        self, root: str, since: str | None, until: str | None = None
+    ) -> ScanResult | None:
         """Return commits and net file changes since revision `since`.
 
         `since` None means the tree had no commit at the start. With `until` (an
         ISO-8601 instant) only commits up to then count and the working tree is
-        not inspected.
+        not inspected. None when the VCS cannot answer (files and commits are
+        then unknown, not zero).
         """
 
     def commits_since(self, root: str, since: str | None) -> tuple[Commit, ...]:

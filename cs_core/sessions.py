@@ -381,17 +381,15 @@ def _replace_file_changes(
 def _watched_counts(
     conn: sqlite3.Connection, session_id: int
 ) -> tuple[int | None, int | None]:
-    """Counts outside a repository: what a live watcher saw, else unknown."""
-    row = conn.execute(
-        "SELECT files_changed, commits FROM sessions WHERE id = ?", (session_id,)
-    ).fetchone()
+    """Counts when no scan could run: what a live watcher saw, else unknown."""
     watched = conn.execute(
         "SELECT COUNT(DISTINCT file_path) FROM file_changes WHERE session_id = ?",
         (session_id,),
     ).fetchone()[0]
-    if watched:
-        return watched, row["commits"]
-    return row["files_changed"], row["commits"]
+    polled = conn.execute(
+        "SELECT COUNT(*) FROM commits WHERE session_id = ?", (session_id,)
+    ).fetchone()[0]
+    return watched or None, polled or None
 
 
 def recover(

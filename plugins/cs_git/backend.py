@@ -96,7 +96,7 @@ class GitBackend:
 
     def scan(
         self, root: str, since: str | None, until: str | None = None
-    ) -> ScanResult:
+    ) -> ScanResult | None:
         """Return the commits since `since` and the net change of each path.
 
         Args:
@@ -116,7 +116,7 @@ class GitBackend:
             return self._scan_until(root, since, changes.parse_instant(until))
         except (GitUnavailableError, ValueError) as exc:
             _log_unknown("scan", root, exc)
-            return _NOTHING
+            return None
 
     def diff(self, root: str, since: str | None, commit: str | None = None) -> str:
         """Return the unified diff of `commit`, or of tracked files since `since`.

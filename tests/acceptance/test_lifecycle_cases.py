@@ -174,6 +174,8 @@ def test_b16a_without_git_on_path(git_repo: Path, tmp_path: Path) -> None:
     assert started.returncode == 0, started.stdout
     assert ended.returncode == 0, ended.stdout
     assert b"Traceback" not in started.stderr + ended.stderr
+    # Inside a repository git could not be asked: files and commits are unknown.
+    assert json.loads(ended.stdout)["filesChanged"] is None
 
 
 def test_b16b_unborn_head(tmp_path: Path, run_cs) -> None:

@@ -653,7 +653,7 @@ def test_without_git_on_path_everything_is_unknown(
     assert backend.find_root(str(repo)) == RepoInfo("git", str(repo), str(repo))
     assert backend.head(str(repo)) == HeadInfo(sha=None, branch=None)
     assert backend.commits_since(str(repo), start) == ()
-    assert backend.scan(str(repo), start) == NOTHING
+    assert backend.scan(str(repo), start) is None
     assert backend.diff(str(repo), start) == ""
     monkeypatch.setenv("GIT_DIR", str(repo / ".git"))
     assert backend.find_root(str(repo)) is None
@@ -678,7 +678,7 @@ def test_a_hanging_git_is_killed_and_unknown(repo, tmp_path, monkeypatch):
     "since", ["--output=stolen.txt", "HEAD~1", "not hex"], ids=["option", "ref", "text"]
 )
 def test_a_malformed_revision_never_reaches_git(backend, repo, since):
-    assert backend.scan(str(repo), since) == NOTHING
+    assert backend.scan(str(repo), since) is None
     assert backend.diff(str(repo), None, commit=since) == ""
     assert not (repo / "stolen.txt").exists()
 
@@ -687,7 +687,7 @@ def test_a_missing_root_is_unknown(backend, tmp_path):
     gone = str(tmp_path / "gone")
 
     assert backend.head(gone) == HeadInfo(sha=None, branch=None)
-    assert backend.scan(gone, None) == NOTHING
+    assert backend.scan(gone, None) is None
 
 
 # the hook
