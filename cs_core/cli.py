@@ -33,6 +33,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "plugins": "cs_core.commands.plugins:plugins",
     "pricing": "cs_core.commands.pricing:app",
     "reprice": "cs_core.commands.reprice:reprice",
+    "mcp": "cs_core.commands.mcp:mcp",
 }
 ALIASES = {"ls": "list"}
 
