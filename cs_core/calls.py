@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import clock
+from . import budgets, clock
 from .db import transaction
 from .errors import InvalidInputError, MissingTokensError, UnknownModelError
 from .models import Cost, Usage
@@ -54,6 +54,7 @@ class Logged:
     resolved: Resolved | None
     priced: Cost | None
     warnings: list[dict[str, str]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parse_tokens(value: Any, flag: str) -> int | None:
@@ -262,6 +263,9 @@ def log_call(
             (float(cost or 0), tokens, session["id"]),
         )
         touch(conn, session["id"], stamp)
+        # Same transaction as the insert: each threshold crossing fires once.
+        logged.alerts = budgets.evaluate(conn, session, cursor.lastrowid or 0, stamp)
+    logged.warnings.extend(budgets.alert_warnings(logged.alerts))
     logged.row = conn.execute(
         "SELECT * FROM ai_usage WHERE id = ?", (cursor.lastrowid,)
     ).fetchone()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-from .. import output
+from .. import budgets, output
 from ..calls import CallInput, Logged, log_call
 from ..pricing import load_price_book
 from ..sessions import find_session, resolve_scope
@@ -81,8 +81,26 @@ def log_ai(
         "SELECT id, ai_cost, ai_tokens FROM sessions WHERE id = ?", (target["id"],)
     ).fetchone()
     payload = _payload(logged, totals)
+    payload["budget"] = budgets.block(
+        budgets.statuses(conn, target["scope"] or "", target["id"])
+    )
     human = partial(_print_human, payload["logged"], payload["session"])
-    emit(payload, json, human, logged.warnings)
+    emit(payload, json, human, _deliver(conn, logged, json))
+
+
+def _deliver(
+    conn: sqlite3.Connection, logged: Logged, json_mode: bool
+) -> list[dict[str, str]]:
+    """Send new alerts to their sinks; return the warnings left to print.
+
+    In human mode the terminal sink prints budget alerts itself, so they are
+    not printed twice.
+    """
+    shown = budgets.deliver(conn, logged.alerts, terminal=not json_mode)
+    if json_mode or not shown:
+        return logged.warnings
+    alerted = budgets.alert_warnings(logged.alerts)
+    return [warning for warning in logged.warnings if warning not in alerted]
 
 
 _LOGGED_KEYS = (

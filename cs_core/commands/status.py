@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from .. import clock, output
+from .. import budgets, clock, output
 from ..sessions import find_session, is_stale, resolve_scope, session_detail
 from . import JsonFlag, SessionOption, emit, open_db
 
@@ -23,7 +23,10 @@ def status(*, session: SessionOption = None, json: JsonFlag = False) -> None:
     document["liveDuration"] = live
     document["liveDurationFormatted"] = clock.format_duration(live)
     document["stale"] = is_stale(target)
-    emit(document, json, lambda: _print_human(document))
+    limits = budgets.statuses(conn, target["scope"] or "", target["id"])
+    document["budget"] = budgets.block(limits)
+    lines = [budgets.describe(status) for status in limits]
+    emit(document, json, lambda: _print_human(document, lines))
 
 
 def _live_seconds(session: Any) -> int:
@@ -33,7 +36,7 @@ def _live_seconds(session: Any) -> int:
     return max(int((clock.now() - started).total_seconds()), 0)
 
 
-def _print_human(document: dict[str, Any]) -> None:
+def _print_human(document: dict[str, Any], budget_lines: list[str]) -> None:
     from rich.table import Table
 
     table = Table.grid(padding=(0, 2))
@@ -48,4 +51,6 @@ def _print_human(document: dict[str, Any]) -> None:
     table.add_row("Calls", str(len(document["aiUsage"])))
     if document["stale"]:
         table.add_row("Stale", "no activity for over 24 hours; see cs recover")
+    for index, line in enumerate(budget_lines):
+        table.add_row("Budget" if index == 0 else "", line)
     output.console().print(table)

@@ -1,0 +1,87 @@
+"""The webhook sink: POST the alert as JSON to a URL.
+
+The timeout bounds the whole delivery, retries included, so a host that is down
+or never answers delays the command that fired the alert by at most that long.
+"""
+
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from cs_core import InvalidInputError, __version__
+
+DEFAULT_TIMEOUT_SECONDS = 3.0
+DEFAULT_RETRIES = 2
+# Pause before retry n is BACKOFF * 2**n: short, since a person may be waiting.
+BACKOFF_SECONDS = 0.1
+
+
+class WebhookSink:
+    """Delivers alerts to an HTTP(S) endpoint, retrying transient failures."""
+
+    kind = "webhook"
+
+    def validate(self, target: str) -> None:
+        """Check that `target` is an absolute http or https URL.
+
+        Raises:
+            InvalidInputError: It is not.
+        """
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidInputError(
+                f"webhook URL must start with http:// or https://, not '{target}'"
+            )
+
+    def send(self, alert: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+        """POST the alert; retry connection errors, timeouts and 5xx answers.
+
+        Args:
+            alert: The alert document, sent as the JSON body.
+            config: `target` (the URL), `timeout` (seconds, all attempts
+                together) and `retries`.
+
+        Raises:
+            RuntimeError: Every attempt failed, or the server refused the alert.
+        """
+        import httpx  # about 60 ms; paid only when an alert fires
+
+        timeout = float(config.get("timeout", DEFAULT_TIMEOUT_SECONDS))
+        retries = int(config.get("retries", DEFAULT_RETRIES))
+        deadline = time.monotonic() + timeout
+        error: str | None = "no attempt made"
+        for attempt in range(retries + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            error = _attempt(httpx, config["target"], alert, remaining)
+            if error is None:
+                return
+            pause = BACKOFF_SECONDS * 2**attempt
+            if attempt < retries and deadline - time.monotonic() > pause:
+                time.sleep(pause)
+        raise RuntimeError(f"webhook {config['target']} failed: {error}")
+
+
+def _attempt(
+    httpx: Any, url: str, alert: Mapping[str, Any], timeout: float
+) -> str | None:
+    """Make one POST; return None on success, else why it failed."""
+    try:
+        response = httpx.post(
+            url,
+            json=dict(alert),
+            timeout=timeout,
+            headers={"User-Agent": f"codesession/{__version__}"},
+        )
+    except httpx.TransportError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if response.status_code >= 500:
+        return f"HTTP {response.status_code}"
+    if response.status_code >= 400:
+        # A 4xx will not get better by retrying: report it at once.
+        raise RuntimeError(
+            f"webhook {url} refused the alert: HTTP {response.status_code}"
+        )
+    return None
