@@ -4,7 +4,6 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from .. import output
 from ..sessions import resolve_scope, start_session
 from . import JsonFlag, emit, open_db
 
@@ -15,6 +14,7 @@ def start(
     json: JsonFlag = False,
     resume: bool = False,
     close_stale: Annotated[bool, Parameter(name="--close-stale")] = False,
+    poll_interval: Annotated[float | None, Parameter(name="--poll-interval")] = None,
 ) -> None:
     """Start tracking a session in this repository (or folder).
 
@@ -24,7 +24,12 @@ def start(
         resume: If this scope already has an active session, return it.
         close_stale: If this scope already has an active session, end it at its
             last activity and start a new one.
+        poll_interval: Seconds between looks for new commits while the live
+            view runs (default 3, or CODESESSION_POLL_INTERVAL).
     """
+    from .. import live
+
+    poll_interval_s = live.poll_interval(poll_interval)
     conn = open_db()
     scope = resolve_scope()
     session, resumed = start_session(
@@ -46,8 +51,5 @@ def start(
     if json:
         emit(payload, json, lambda: None)
         return
-    verb = "Resumed" if resumed else "Started"
-    output.write_stdout(
-        f"{verb} session #{session['id']} '{session['name']}' in {session['scope']}.\n"
-        "Log AI calls with cs log-ai; finish with cs end.\n"
-    )
+    # Without --json the command stays in the foreground until the session ends.
+    live.run_live(conn, session, poll_interval_s=poll_interval_s, resumed=resumed)

@@ -1,0 +1,367 @@
+"""Turn raw file-system events into each path's net change since a session began.
+
+Three parts, each testable alone:
+
+- `IgnoreRules` says which paths a session does not track: VCS folders always, and
+  in a repository whatever its ignore rules ignore.
+- `Tracker` keeps the files it has seen (path and inode) and turns one debounced
+  batch of touched paths into events: created, modified, deleted, renamed.
+- `apply_event` folds an event into a session's per-path net changes, so each path
+  has at most one row however often it changed.
+
+No module-level work, and no watchfiles or rich here: `live.py` drives the watcher.
+"""
+
+import logging
+import os
+import stat
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+# Folders of version-control systems: never session work, whatever the backend.
+VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", ".pijul"})
+
+CREATED = "created"
+MODIFIED = "modified"
+DELETED = "deleted"
+RENAMED = "renamed"
+
+_CHECK_IGNORE_TIMEOUT_S = 20.0
+
+# A checker takes the scope root and relative paths, returns those ignored.
+IgnoreChecker = Callable[[str, list[str]], set[str]]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One file event, paths relative to the scope root with `/`."""
+
+    kind: str
+    path: str
+    old_path: str | None = None
+
+
+@dataclass(frozen=True)
+class NetChange:
+    """A path's net change since the session began (one `file_changes` row)."""
+
+    change_type: str
+    old_path: str | None
+    timestamp: str
+
+
+def is_vcs_path(rel_path: str) -> bool:
+    """Return True when a relative path is, or is inside, a VCS folder."""
+    return any(part in VCS_DIRS for part in rel_path.split("/"))
+
+
+def checker_for(backend: object | None) -> IgnoreChecker | None:
+    """Return how a session's backend decides what its repository ignores.
+
+    A backend may offer `ignored(root, paths) -> set[str]` itself; that wins.
+    """
+    if backend is None:
+        return None
+    own = getattr(backend, "ignored", None)
+    if callable(own):
+        return lambda root, paths: set(own(root=root, paths=paths))
+    # The bundled git backend has no ignore query yet, so core asks git itself.
+    # `git check-ignore` rather than re-implementing the rules with pathspec: it is
+    # exact for every source (nested .gitignore, info/exclude, core.excludesFile,
+    # negations) and knows that a tracked file is never ignored, which a pattern
+    # matcher cannot. One process per debounced batch keeps the cost at a few
+    # milliseconds per burst, and nothing runs while the tree is idle.
+    if getattr(backend, "name", None) == "git":
+        return git_check_ignore
+    return None
+
+
+def git_check_ignore(root: str, paths: list[str]) -> set[str]:
+    """Return which relative paths git ignores, in one `git check-ignore` call."""
+    if not paths:
+        return set()
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    payload = b"".join(os.fsencode(path) + b"\0" for path in paths)
+    try:
+        done = subprocess.run(
+            ["git", "check-ignore", "--stdin", "-z"],
+            cwd=root,
+            input=payload,
+            capture_output=True,
+            env=env,
+            timeout=_CHECK_IGNORE_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.debug("git check-ignore failed in %s: %s", root, exc)
+        return set()
+    # Exit 1 means "nothing ignored"; anything above is an error: ignore nothing.
+    if done.returncode not in (0, 1):
+        log.debug("git check-ignore exited %s: %s", done.returncode, done.stderr)
+        return set()
+    return {os.fsdecode(item) for item in done.stdout.split(b"\0") if item}
+
+
+class IgnoreRules:
+    """What a session does not track, with a cache of ignored folders.
+
+    Args:
+        root: The scope root.
+        checker: The repository's ignore query; None outside a repository.
+    """
+
+    def __init__(self, root: str, checker: IgnoreChecker | None) -> None:
+        self.root = root
+        self.checker = checker
+        self.ignored_dirs: set[str] = set()
+
+    def filter(self, rel_paths: Iterable[str]) -> set[str]:
+        """Return the paths that are tracked: neither VCS nor ignored."""
+        wanted = {p for p in rel_paths if p and not is_vcs_path(p)}
+        wanted = {p for p in wanted if not self._under_ignored_dir(p)}
+        if self.checker is None or not wanted:
+            return wanted
+        return wanted - self.checker(self.root, sorted(wanted))
+
+    def ignored_subdirs(self, rel_dirs: list[str]) -> set[str]:
+        """Return the folders among `rel_dirs` not to descend into; remember them."""
+        known = {d for d in rel_dirs if d in self.ignored_dirs}
+        vcs = {d for d in rel_dirs if is_vcs_path(d) or self._under_ignored_dir(d)}
+        vcs |= known
+        rest = [d for d in rel_dirs if d not in vcs]
+        ignored = self.checker(self.root, rest) if self.checker and rest else set()
+        self.ignored_dirs |= ignored
+        return vcs | ignored
+
+    def forget(self) -> None:
+        """Drop the folder cache; an ignore file changed."""
+        self.ignored_dirs.clear()
+
+    def _under_ignored_dir(self, rel_path: str) -> bool:
+        parts = rel_path.split("/")
+        return any(
+            "/".join(parts[:depth]) in self.ignored_dirs
+            for depth in range(1, len(parts))
+        )
+
+
+class Tracker:
+    """The files of a tree as last seen, and the events that change them.
+
+    Args:
+        root: The scope root (absolute, real path).
+        rules: What not to track.
+    """
+
+    def __init__(self, root: str, rules: IgnoreRules) -> None:
+        self.root = root
+        self.rules = rules
+        self.known: dict[str, int] = {}
+
+    def scan_baseline(self) -> int:
+        """Record every tracked file now in the tree; return how many."""
+        self.known = dict(self._walk(""))
+        return len(self.known)
+
+    def relative(self, path: str) -> str | None:
+        """Return `path` relative to the root with `/`, None when outside it."""
+        if path == self.root or not path.startswith(self.root + os.sep):
+            return None
+        return path[len(self.root) + 1 :].replace(os.sep, "/")
+
+    def batch(self, abs_paths: Iterable[str]) -> list[Event]:
+        """Turn one debounced batch of touched paths into net events.
+
+        Compares what the tracker knew of each path with what is on disk now, so
+        the order of raw events does not matter and a burst (an editor's write to
+        a temporary file and rename over the original) becomes one event.
+        """
+        touched = {rel for rel in map(self.relative, abs_paths) if rel}
+        if any(rel.rsplit("/", 1)[-1] == ".gitignore" for rel in touched):
+            self.rules.forget()
+        now = self._expand(touched)
+        tracked = self.rules.filter(set(now) | self._known_under(touched))
+        before = {p: self.known[p] for p in tracked if p in self.known}
+        after = {p: ino for p in tracked if (ino := now.get(p)) is not None}
+        events = _diff(before, after)
+        for path in before:
+            self.known.pop(path, None)
+        self.known.update({p: ino for p, ino in after.items() if ino is not None})
+        return events
+
+    def _expand(self, touched: set[str]) -> dict[str, int | None]:
+        """Stat touched paths; list the files of touched folders not yet known."""
+        found: dict[str, int | None] = {}
+        dirs: list[str] = []
+        for rel in touched:
+            kind, inode = self._stat(rel)
+            if kind == "dir":
+                dirs.append(rel)
+            else:
+                found[rel] = inode if kind == "file" else None
+        skipped = self.rules.ignored_subdirs(dirs) if dirs else set()
+        for rel in dirs:
+            if rel in skipped:
+                continue
+            # Files moved in with their folder raise no event of their own.
+            fresh = self._walk(rel)
+            found.update({p: i for p, i in fresh if self.known.get(p) != i})
+        return found
+
+    def _known_under(self, touched: set[str]) -> set[str]:
+        """Known files inside touched folders that are gone (moved or removed)."""
+        gone = {rel for rel in touched if not os.path.lexists(self._abs(rel))}
+        if not gone:
+            return set()
+        prefixes = tuple(rel + "/" for rel in gone)
+        return {p for p in self.known if p.startswith(prefixes)}
+
+    def _stat(self, rel: str) -> tuple[str, int | None]:
+        try:
+            info = os.lstat(self._abs(rel))
+        except OSError:
+            return "missing", None
+        if stat.S_ISDIR(info.st_mode):
+            return "dir", None
+        return "file", info.st_ino
+
+    def _abs(self, rel: str) -> str:
+        return os.path.join(self.root, *rel.split("/"))
+
+    def _walk(self, start: str) -> list[tuple[str, int]]:
+        """List tracked files under a relative folder, pruning ignored folders.
+
+        Breadth first, so each depth costs one ignore query, not one per folder.
+        """
+        files: list[tuple[str, int]] = []
+        level = [start]
+        while level:
+            subdirs: list[str] = []
+            for rel_dir in level:
+                subdirs.extend(self._list_dir(rel_dir, files))
+            pruned = self.rules.ignored_subdirs(subdirs)
+            level = [d for d in subdirs if d not in pruned]
+        if not files:
+            return files
+        keep = self.rules.filter(path for path, _ in files)
+        return [(path, inode) for path, inode in files if path in keep]
+
+    def _list_dir(self, rel_dir: str, files: list[tuple[str, int]]) -> list[str]:
+        subdirs: list[str] = []
+        try:
+            entries = list(os.scandir(self._abs(rel_dir) if rel_dir else self.root))
+        except OSError:
+            return subdirs
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append(rel)
+                else:
+                    files.append((rel, entry.inode()))
+            except OSError:
+                continue
+        return subdirs
+
+
+def _diff(before: dict[str, int], after: dict[str, int]) -> list[Event]:
+    """Events that take the files `before` to the files `after`.
+
+    A file gone from one path whose inode now sits at a new path was renamed; one
+    whose inode now sits at a path that already existed replaced that file.
+    """
+    gone = {p: ino for p, ino in before.items() if p not in after}
+    appeared = {p: ino for p, ino in after.items() if p not in before}
+    by_inode = {ino: p for p, ino in gone.items()}
+    events: list[Event] = []
+    for path, inode in sorted(appeared.items()):
+        source = by_inode.pop(inode, None)
+        if source is not None:
+            del gone[source]
+            events.append(Event(RENAMED, path, source))
+        else:
+            events.append(Event(CREATED, path))
+    events.extend(Event(DELETED, path) for path in sorted(gone))
+    events.extend(Event(MODIFIED, path) for path in sorted(before) if path in after)
+    return events
+
+
+def apply_event(rows: dict[str, NetChange], event: Event, at: str) -> None:
+    """Fold one event into per-path net changes (mutates `rows`).
+
+    Created then modified stays created; created then deleted leaves nothing;
+    deleted then created is modified; a renamed file keeps its first path.
+    """
+    if event.kind == RENAMED and event.old_path is not None:
+        _renamed(rows, event.old_path, event.path, at)
+    elif event.kind == DELETED:
+        _deleted(rows, event.path, at)
+    elif event.kind == CREATED:
+        _created(rows, event.path, at)
+    else:
+        _modified(rows, event.path, at)
+
+
+def _created(rows: dict[str, NetChange], path: str, at: str) -> None:
+    current = rows.get(path)
+    origin_of = [
+        p for p, r in rows.items() if r.change_type == RENAMED and r.old_path == path
+    ]
+    if origin_of:
+        # A file moved away and a new one took its place: the place was modified
+        # and the moved file is new, as git itself would report it.
+        for moved in origin_of:
+            rows[moved] = NetChange(CREATED, None, rows[moved].timestamp)
+        rows[path] = NetChange(MODIFIED, None, at)
+    elif current is None:
+        rows[path] = NetChange(CREATED, None, at)
+    elif current.change_type == DELETED:
+        rows[path] = NetChange(MODIFIED, None, at)
+    else:
+        rows[path] = NetChange(current.change_type, current.old_path, at)
+
+
+def _modified(rows: dict[str, NetChange], path: str, at: str) -> None:
+    current = rows.get(path)
+    if current is None or current.change_type == DELETED:
+        rows[path] = NetChange(MODIFIED, None, at)
+    else:
+        rows[path] = NetChange(current.change_type, current.old_path, at)
+
+
+def _deleted(rows: dict[str, NetChange], path: str, at: str) -> None:
+    current = rows.pop(path, None)
+    if current is None or current.change_type in (MODIFIED, DELETED):
+        rows[path] = NetChange(DELETED, None, at)
+    elif current.change_type == RENAMED and current.old_path is not None:
+        _origin_gone(rows, current.old_path, at)
+
+
+def _origin_gone(rows: dict[str, NetChange], origin: str, at: str) -> None:
+    """The file that began at `origin` is gone for good."""
+    there = rows.get(origin)
+    if there is None:
+        rows[origin] = NetChange(DELETED, None, at)
+    elif there.change_type == CREATED:
+        rows[origin] = NetChange(MODIFIED, None, at)
+
+
+def _renamed(rows: dict[str, NetChange], old: str, new: str, at: str) -> None:
+    target = rows.get(new)
+    if target is not None and target.change_type == DELETED:
+        # Moved over a path that existed at the start: that file was replaced.
+        _deleted(rows, old, at)
+        _modified(rows, new, at)
+        return
+    current = rows.pop(old, None)
+    if current is None or current.change_type in (MODIFIED, DELETED):
+        rows[new] = NetChange(RENAMED, old, at)
+    elif current.change_type == CREATED:
+        rows[new] = NetChange(CREATED, None, at)
+    elif current.old_path == new:
+        rows[new] = NetChange(MODIFIED, None, at)
+    else:
+        rows[new] = NetChange(RENAMED, current.old_path, at)
