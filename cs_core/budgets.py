@@ -378,7 +378,7 @@ def check(current: list[LimitStatus], estimate: Decimal = Decimal(0)) -> None:
     )
 
 
-def parse_amount(value: str | float, flag: str) -> Decimal:
+def parse_amount(value: str | float | Decimal, flag: str) -> Decimal:
     """Parse a limit in USD: finite, 0 (meaning remove) or more.
 
     Raises:
@@ -396,7 +396,7 @@ def parse_amount(value: str | float, flag: str) -> Decimal:
     return amount
 
 
-def parse_percent(value: str | float) -> Decimal:
+def parse_percent(value: str | float | Decimal) -> Decimal:
     """Parse `--warn-at`: a percentage above 0 and below 100 (0 removes it).
 
     Raises:
