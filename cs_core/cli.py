@@ -33,6 +33,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "plugins": "cs_core.commands.plugins:plugins",
     "pricing": "cs_core.commands.pricing:app",
     "reprice": "cs_core.commands.reprice:reprice",
+    "dashboard": "cs_core.commands.dashboard:dashboard",
     "budget": "cs_core.commands.budget:app",
     "alerts": "cs_core.commands.alerts:app",
     "mcp": "cs_core.commands.mcp:mcp",

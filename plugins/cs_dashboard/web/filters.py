@@ -1,0 +1,42 @@
+"""Jinja filters: money, counts, durations and local times."""
+
+from typing import Any
+
+from cs_core.clock import display_zone, format_duration
+from cs_core.output import format_usd
+
+from .queries import local_time
+
+
+def usd(value: Any) -> str:
+    """Dollars with cents; tiny amounts keep enough digits to be non-zero."""
+    return format_usd(value)
+
+
+def count(value: Any) -> str:
+    """A whole number with thousands separators."""
+    return "" if value is None else f"{int(value):,}"
+
+
+def local(stamp: str | None) -> str:
+    """A stored instant as local date and time in the display zone."""
+    return local_time(stamp, display_zone()[0])
+
+
+def duration(seconds: Any) -> str:
+    """Seconds as "1h 30m"."""
+    return format_duration(seconds) or ""
+
+
+def ratio(value: float | None) -> str:
+    """An output/input token ratio."""
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+FILTERS = {
+    "usd": usd,
+    "count": count,
+    "local": local,
+    "duration": duration,
+    "ratio": ratio,
+}
