@@ -4,6 +4,11 @@ This module is the whole API that plugins may import. It stays light: importing 
 loads no plugin, opens no database and imports no heavy library.
 """
 
+from typing import Any
+
+from . import events
+from ._version import __version__
+from .db import connect, data_home
 from .errors import (
     BudgetExceededError,
     CsError,
@@ -18,6 +23,7 @@ from .errors import (
     SessionNotFoundError,
     UnknownModelError,
 )
+from .events import Event, EventSink
 from .hookspecs import PROJECT_NAME, hookimpl
 from .models import (
     AlertSink,
@@ -36,9 +42,8 @@ from .models import (
     Usage,
     VcsBackend,
 )
+from .output import emit_json, envelope, format_usd, write_stderr, write_stdout
 from .pricing import PriceSource, load_table, price_from_dict
-
-__version__ = "3.0.0"
 
 __all__ = [
     "PROJECT_NAME",
@@ -49,6 +54,8 @@ __all__ = [
     "CsError",
     "Dashboard",
     "DatabaseError",
+    "Event",
+    "EventSink",
     "ExportOptions",
     "FileChange",
     "HeadInfo",
@@ -71,7 +78,39 @@ __all__ = [
     "Usage",
     "VcsBackend",
     "__version__",
+    "connect",
+    "data_home",
+    "emit_json",
+    "envelope",
+    "events",
+    "format_usd",
     "hookimpl",
     "load_table",
     "price_from_dict",
+    "write_stderr",
+    "write_stdout",
 ]
+
+# Integrations (proxies, wrappers) need the session and call services, which load
+# the store and the plugin manager: those names load on first use, not here.
+_LAZY = {
+    "CallInput": "cs_core.calls",
+    "record_call": "cs_core.tracking",
+    "begin_session": "cs_core.tracking",
+    "finish_session": "cs_core.tracking",
+    # Agent-log import machinery, for log-reader plugins (`cs import`).
+    "FileResult": "cs_core.importing",
+    "FoundCall": "cs_core.importing",
+    "FoundSession": "cs_core.importing",
+    "import_logs": "cs_core.importing",
+    "log_into_active_session": "cs_core.importing",
+    "normalize_timestamp": "cs_core.importing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'cs_core' has no attribute '{name}'")
+    import importlib
+
+    return getattr(importlib.import_module(_LAZY[name]), name)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from cyclopts import App, CycloptsError, Parameter
 
-from . import __version__, output
+from . import output
+from ._version import __version__
 from .errors import CsError, InternalError, InvalidInputError
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .clock import format_duration
 
 SCHEMA_VERSION = 1

@@ -177,8 +177,8 @@ def collect(
     """
     registry = Registry(hook_name)
     caller = getattr(get_plugin_manager().hook, hook_name)
-    # pluggy lists the most recently registered plugin first; keep load order.
-    for impl in reversed(caller.get_hookimpls()):
+    # get_hookimpls() lists plugins in registration (load) order.
+    for impl in caller.get_hookimpls():
         plugin = impl.plugin_name
 
         def register(*args: Any, _plugin: str = plugin, **kwargs: Any) -> None:

@@ -349,3 +349,22 @@ def test_anthropic_long_context_tier_counts_cache_reads(
     assert cost.tier_above == tier_above
     assert cost.cost_usd == cost_usd
     assert total == prompt + 60000 + 1000
+
+
+def test_hook_register_price_sources() -> None:
+    import cs_anthropic
+    import cs_deepseek
+    import cs_google
+    import cs_mistral
+    import cs_openai
+
+    registered = []
+    for plugin in (cs_anthropic, cs_openai, cs_google, cs_mistral, cs_deepseek):
+        plugin.register_price_sources(register=registered.append)
+
+    assert [source.provider for source in registered] == [
+        "anthropic", "openai", "google", "mistral", "deepseek",
+    ]  # fmt: skip
+    assert [source.cache_in_prompt for source in registered] == [
+        False, True, True, True, True,
+    ]  # fmt: skip

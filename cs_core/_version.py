@@ -1,0 +1,3 @@
+"""The version of codesession, in one place."""
+
+__version__ = "3.0.0"
