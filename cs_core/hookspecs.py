@@ -111,3 +111,26 @@ def register_commands(register: Callable[..., None]) -> None:
     The host calls this when it builds the command line. Names of built-in
     commands cannot be taken.
     """
+
+
+@hookspec
+def register_event_sinks(register: Callable[[Any], None]) -> None:
+    """Contribute consumers of recorded events: AI calls, sessions, alerts.
+
+    Args:
+        register: Call with a `cs_core.EventSink` for each consumer. Its `name`
+            must be unique across plugins: events are queued under it once the
+            consumer is enabled (`cs_core.events.enable_consumer`), and only
+            the kinds listed in its `kinds` are queued.
+
+    Returns:
+        None.
+
+    The host calls this after a command that recorded events has committed,
+    and when a flush is asked for. It then calls `deliver(events, timeout_s)`
+    with the waiting events, oldest first, and deletes them only if it returns;
+    raising keeps the whole batch queued for a later try. `deliver` must return
+    within `timeout_s`, must not print, and must not write the database: the
+    host does the bookkeeping. Registering must stay cheap: no network, no
+    heavy import.
+    """

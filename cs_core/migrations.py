@@ -396,3 +396,47 @@ def m020_import_state(db: Any) -> None:
         )"""
     )
     db["sessions"].create_index(["source", "external_id"], if_not_exists=True)
+
+
+@migration
+def m040_event_outbox(db: Any) -> None:
+    """The event outbox: calls, sessions and alerts waiting for event consumers.
+
+    A row is written in the same transaction as the change it reports, once per
+    enabled consumer, and deleted when that consumer has delivered it. AUTOINCREMENT
+    keeps ids rising even after every row is deleted, so delivery order holds.
+    `event_ledger` remembers what each consumer was ever given, so a backfill
+    never queues a call or session twice.
+    """
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS event_outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            consumer TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS event_consumers (
+            name TEXT PRIMARY KEY,
+            kinds TEXT NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            enabled_at TEXT NOT NULL,
+            delivered INTEGER NOT NULL DEFAULT 0,
+            last_delivery_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            retry_at TEXT,
+            last_error TEXT,
+            lease_until TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS event_ledger (
+            consumer TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            ref INTEGER NOT NULL,
+            PRIMARY KEY (consumer, kind, ref)
+        ) WITHOUT ROWID"""
+    )
+    db["event_outbox"].create_index(["consumer", "id"], if_not_exists=True)

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
-from . import clock, plugins
+from . import clock, events, plugins
 from .db import transaction
 from .errors import (
     InvalidInputError,
@@ -180,6 +180,8 @@ def start_session(
         if active_in_scope(conn, scope.scope) is not None:
             raise _session_active(active_in_scope(conn, scope.scope))
         session_id = _insert_session(conn, name, scope, head)
+        events.record_session(conn, "session_start", session_id)
+    events.deliver(conn)
     return get_session(conn, session_id), False
 
 
@@ -331,6 +333,8 @@ def _finish(
             WHERE id = ?""",
             (ended, duration, reason, files, commits, notes, ended, session["id"]),
         )
+        events.record_session(conn, "session_end", session["id"])
+    events.deliver(conn)
     return get_session(conn, session["id"])
 
 
