@@ -667,8 +667,8 @@ WHERE id = ?"""
 
 _SPAN = """UPDATE sessions SET
     start_time = span.first, end_time = span.last, last_activity_at = span.last,
-    duration = CAST(ROUND((julianday(span.last) - julianday(span.first)) * 86400)
-        AS INTEGER)
+    duration = CAST(ROUND((julianday(span.last) - julianday(span.first)) * 86400000)
+        AS INTEGER) / 1000
 FROM (SELECT MIN(timestamp) AS first, MAX(timestamp) AS last FROM ai_usage
       WHERE session_id = ?) AS span
 WHERE sessions.id = ? AND span.first IS NOT NULL"""
