@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import budgets, clock
+from . import budgets, clock, events
 from .db import transaction
 from .errors import InvalidInputError, MissingTokensError, UnknownModelError
 from .models import Cost, Usage
@@ -263,8 +263,10 @@ def log_call(
             (float(cost or 0), tokens, session["id"]),
         )
         touch(conn, session["id"], stamp)
+        events.record_call(conn, cursor.lastrowid or 0)
         # Same transaction as the insert: each threshold crossing fires once.
         logged.alerts = budgets.evaluate(conn, session, cursor.lastrowid or 0, stamp)
+    events.deliver(conn)
     logged.warnings.extend(budgets.alert_warnings(logged.alerts))
     logged.row = conn.execute(
         "SELECT * FROM ai_usage WHERE id = ?", (cursor.lastrowid,)
