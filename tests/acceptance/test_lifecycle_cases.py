@@ -224,7 +224,7 @@ def test_b17_non_utf8_bytes_survive(tmp_path: Path, locale: str) -> None:
     env = {"LC_ALL": locale}
     git(repo, "init", "-q", "-b", "main")
     commit_file(repo, "good.txt", "1\n", "init")
-    assert cs_process("start", "b17", cwd=repo, env=env).returncode == 0
+    assert cs_process("start", "b17", "--json", cwd=repo, env=env).returncode == 0
     (repo / os.fsdecode(b"bad\xff.txt")).write_bytes(b"x")
     (repo / "good.txt").write_text("1\n2\n")
     git(repo, "add", "-A")
