@@ -508,6 +508,7 @@ class _Store:
         self.pricer = _Pricer(book)
         self.scopes: dict[str, Scope] = {}
         self._sessions: dict[str, int] | None = None
+        self._dry_seen: set[str] = set()
 
     def add(
         self, path: Path, result: FileResult, state: FileState, skipped: bool
@@ -531,6 +532,10 @@ class _Store:
     def _store_calls(self, result: FileResult, *, write: bool) -> set[int]:
         """Insert the calls not stored yet; upgrade our own incomplete copies."""
         known = self._existing([call.external_id for call in result.calls])
+        if not write:
+            # Nothing is stored in a dry run: remember what earlier files gave.
+            known |= self._dry_seen & {call.external_id for call in result.calls}
+            self._dry_seen.update(call.external_id for call in result.calls)
         touched = self._upgrade([c for c in result.calls if c.external_id in known])
         by_session: dict[int, list[tuple[Any, ...]]] = {}
         for call in result.calls:
