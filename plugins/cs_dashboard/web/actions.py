@@ -7,10 +7,12 @@ import os
 import sqlite3
 from pathlib import Path
 
-from cs_core import InvalidInputError
-from cs_core.clock import now, now_iso
+from decimal import Decimal
 
-PERIODS = ("daily", "total", "session")
+from cs_core import InvalidInputError, budgets
+from cs_core.clock import now
+
+PERIODS = budgets.PERIODS
 RESET_TABLES = (
     "ai_usage",
     "file_changes",
@@ -21,61 +23,40 @@ RESET_TABLES = (
 )
 
 
-def _number(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInputError(f"{what} must be a number, not {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise InvalidInputError(f"{what} must be a finite number")
-    return value
-
-
-def parse_budget(form: dict[str, str]) -> tuple[str, str, float, float | None]:
+def parse_budget(form: dict[str, str]) -> tuple[str, str, Decimal, Decimal | None]:
     """Validate the budget form: scope, period, limit and warning percent.
 
     Raises:
         InvalidInputError: An unknown period, a limit not above 0, or a warning
-            percent outside (0, 100).
+            percent outside [0, 100).
     """
     period = form.get("period", "")
     if period not in PERIODS:
         raise InvalidInputError(f"period must be one of {', '.join(PERIODS)}")
-    limit = _number(form.get("limit", ""), "the limit")
+    limit = budgets.parse_amount(form.get("limit", ""), "the limit")
     if limit <= 0:
         raise InvalidInputError("the limit must be more than $0")
     warn_text = form.get("warn_at", "").strip()
-    warn = _number(warn_text, "the warning percent") if warn_text else None
-    if warn is not None and not 0 < warn < 100:
-        raise InvalidInputError("the warning percent must be between 0 and 100")
+    warn = budgets.parse_percent(warn_text) if warn_text else None
     return form.get("scope", "").strip(), period, limit, warn
 
 
 def save_budget(
-    conn: sqlite3.Connection, budget: tuple[str, str, float, float | None]
+    conn: sqlite3.Connection, budget: tuple[str, str, Decimal, Decimal | None]
 ) -> None:
-    """Insert a budget, or replace the limit of the one with that scope and period."""
+    """Set a limit the way `cs budget set` does (same table, same rules)."""
     scope, period, limit, warn = budget
-    stamp = now_iso()
-    with conn:
-        conn.execute(
-            """INSERT INTO budgets
-                (scope, period, limit_usd, warn_at_percent, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (scope, period) DO UPDATE SET limit_usd = excluded.limit_usd,
-                warn_at_percent = excluded.warn_at_percent,
-                updated_at = excluded.updated_at""",
-            (scope, period, limit, warn, stamp, stamp),
-        )
+    budgets.set_limits(conn, scope, {period: limit}, warn)
 
 
-def delete_budget(conn: sqlite3.Connection, budget_id: int) -> None:
-    """Remove a budget; the alerts it fired stay, without their budget."""
-    with conn:
-        conn.execute(
-            "UPDATE alert_events SET budget_id = NULL WHERE budget_id = ?", (budget_id,)
-        )
-        conn.execute("DELETE FROM budgets WHERE id = ?", (budget_id,))
+def delete_budget(conn: sqlite3.Connection, budget_id: int) -> int:
+    """Remove one budget the way `cs budget clear` does; return how many went."""
+    row = conn.execute(
+        "SELECT scope, period FROM budgets WHERE id = ?", (budget_id,)
+    ).fetchone()
+    if row is None:
+        return 0
+    return budgets.clear(conn, row["scope"], [row["period"]])
 
 
 def backup_path(db_file: str) -> Path:

@@ -325,52 +325,40 @@ def timeline(detail: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
 def budget_status(
     conn: sqlite3.Connection, zone: tzinfo, now: datetime
 ) -> list[dict[str, Any]]:
-    """Return every budget with what has been spent against it now."""
-    budgets = conn.execute(
-        "SELECT * FROM budgets ORDER BY period, scope, id"
-    ).fetchall()
-    today = calendar_periods(now, zone)["today"]
+    """Return every budget with what has been spent against it now.
+
+    A per-session budget is measured on the most expensive active session.
+    """
+    from cs_core import budgets
+
     status = []
-    for budget in budgets:
-        spent = _budget_spent(conn, budget, today)
-        limit = budget["limit_usd"]
+    for row in conn.execute("SELECT * FROM budgets ORDER BY period, scope, id"):
+        session_id = _priciest_active(conn, row["scope"])
+        span = budgets.window(row["period"], now, zone, session_id)
+        found = budgets.LimitStatus(
+            row, span, budgets.spent_in(conn, row, span, session_id)
+        )
         status.append(
             {
-                **dict(budget),
-                "spent": money(spent),
-                "percent": round(spent / limit * 100, 1) if limit else None,
-                "over": spent >= limit,
-                "warned": bool(budget["warn_at_percent"])
-                and spent * 100 >= limit * budget["warn_at_percent"],
+                **dict(row),
+                "spent": money(found.spent),
+                "percent": budgets.number(found.percent),
+                "over": found.exceeded,
+                "warned": bool(found.warn_at and found.reached(found.warn_at)),
+                "window": span.key,
+                "session_id": session_id if row["period"] == "session" else None,
             }
         )
     return status
 
 
-def _budget_spent(
-    conn: sqlite3.Connection, budget: sqlite3.Row, today: Period
-) -> float:
-    scope_sql, params = "1", []
-    if budget["scope"]:
-        scope_sql = "(s.scope = ? OR s.project_root = ?)"
-        params = [budget["scope"], budget["scope"]]
-    if budget["period"] == "session":
-        row = conn.execute(
-            f"""SELECT MAX(s.ai_cost) FROM sessions s
-            WHERE s.status = 'active' AND {scope_sql}""",
-            params,
-        ).fetchone()
-        return float(row[0] or 0)
-    time_sql, time_params = "1", list[str]()
-    if budget["period"] == "daily":
-        time_sql, time_params = today.calls_where("u.timestamp")
-    join = "JOIN sessions s ON s.id = u.session_id" if budget["scope"] else ""
+def _priciest_active(conn: sqlite3.Connection, scope: str) -> int | None:
     row = conn.execute(
-        f"""SELECT COALESCE(SUM(u.cost), 0) FROM ai_usage u {join}
-        WHERE {scope_sql} AND {time_sql}""",
-        [*params, *time_params],
+        """SELECT id FROM sessions WHERE status = 'active' AND (? = '' OR scope = ?)
+        ORDER BY ai_cost DESC LIMIT 1""",
+        (scope, scope),
     ).fetchone()
-    return float(row[0])
+    return row[0] if row else None
 
 
 def alert_events(conn: sqlite3.Connection, limit: int = 100) -> list[dict[str, Any]]:

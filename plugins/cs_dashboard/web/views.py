@@ -65,7 +65,16 @@ async def read(datasette: Datasette, fn: Callable[..., Any], *args: Any) -> Any:
 async def write(datasette: Datasette, fn: Callable[..., Any], *args: Any) -> Any:
     """Run `fn(conn, *args)` on the write connection."""
     db = await cs_database(datasette)
-    return await db.execute_write_fn(lambda conn: fn(conn, *args), block=True)
+
+    def call(conn: sqlite3.Connection) -> Any:
+        factory = conn.row_factory
+        conn.row_factory = sqlite3.Row
+        try:
+            return fn(conn, *args)
+        finally:
+            conn.row_factory = factory
+
+    return await db.execute_write_fn(call, block=True)
 
 
 async def page(
