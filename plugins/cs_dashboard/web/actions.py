@@ -5,9 +5,8 @@ Each runs on Datasette's write connection, inside one transaction.
 
 import os
 import sqlite3
-from pathlib import Path
-
 from decimal import Decimal
+from pathlib import Path
 
 from cs_core import InvalidInputError, budgets
 from cs_core.clock import now
