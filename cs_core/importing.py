@@ -449,6 +449,7 @@ class _Pricer:
         source, resolved = self.lookup(call.provider, call.model)
         usage = _usage(call, source)
         tokens = source.total_tokens(usage)
+        rates: tuple[float | None, ...]
         if resolved is None:
             cost, cost_source, rates, tier = None, None, (None,) * 6, None
         else:
@@ -830,6 +831,7 @@ def log_into_active_session(
     conn = connect()
     scope = resolve_scope(cwd)
     explicit = os.environ.get("CODESESSION_SESSION")
+    target: sqlite3.Row | None
     if explicit:
         target = get_session(conn, parse_session_id(explicit))
     else:
