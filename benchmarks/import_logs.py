@@ -28,11 +28,12 @@ from pathlib import Path
 
 MIB = 1 << 20
 MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-6", "claude-haiku-4-5")
-WORDS = (
+SENTENCE = (
     "the function returns a list of files that changed since the last commit and "
     "we need to handle the case where the path is a symlink or the repository has "
-    "no commits yet so the scan falls back to the working tree "
-).split()
+    "no commits yet so the scan falls back to the working tree"
+)
+WORDS = re.findall(r"\w+", SENTENCE)
 
 
 def filler(rng: random.Random, size: int) -> str:
@@ -217,7 +218,8 @@ def main() -> None:
               f"{report['calls']['imported']:,} calls, "
               f"{report['calls']['duplicates']:,} duplicates dropped")  # fmt: skip
         warm, warm_rss, again = run_cs(args, env)
-        print(f"re-import:     {warm * 1000:6.0f} ms  peak RSS {warm_rss / 1024:,.0f} MB  "
+        print(f"re-import:     {warm * 1000:6.0f} ms  "
+              f"peak RSS {warm_rss / 1024:,.0f} MB  "
               f"{again['files']['unchanged']:,} files unchanged, "
               f"{again['calls']['imported']} calls")  # fmt: skip
     finally:
