@@ -57,6 +57,7 @@ class Writer:
         self.clock = 1_767_225_600.0 + rng.random() * 10_000_000
         self.turn = 0
         self.texts = [filler(rng, n) for n in (300, 1200, 4000, 12000)]
+        self.last_answer: dict = {}
 
     def stamp(self) -> str:
         self.clock += self.rng.random() * 20
@@ -127,6 +128,7 @@ class Writer:
                 ),
             }
             lines.append(json.dumps(line))
+            self.last_answer = line
         if rng.random() < 0.05:
             snapshot = {
                 "type": "file-history-snapshot",
@@ -157,6 +159,9 @@ def write_session(folder: Path, rng: random.Random, index: int, size: int) -> in
         sub.mkdir(parents=True)
         agent = f"a{rng.getrandbits(24):06x}"
         with (sub / f"agent-{agent}.jsonl").open("w", encoding="utf-8") as handle:
+            # A subagent's file starts by replaying its parent's last message.
+            replay = dict(writer.last_answer, isSidechain=True, agentId=agent)
+            handle.write(json.dumps(dict(replay, requestId="req_replay")) + "\n")
             for _ in range(5):
                 text = "\n".join(writer.turn_lines(True, agent)) + "\n"
                 handle.write(text)
