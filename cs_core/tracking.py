@@ -98,15 +98,22 @@ def begin_session(
         conn.close()
 
 
-def finish_session(session_id: int, *, reason: str = "ended") -> dict[str, Any]:
+def finish_session(
+    session_id: int, *, reason: str = "ended", end: bool = True
+) -> dict[str, Any]:
     """End a session with its VCS scan and return its full document.
+
+    Args:
+        session_id: The session.
+        reason: The end reason to record.
+        end: False to leave the session running and only describe it.
 
     A session that something else has already ended is returned as it is.
     """
     conn = connect()
     try:
         row = get_session(conn, session_id)
-        if row["status"] == "active":
+        if end and row["status"] == "active":
             row = end_session(conn, row, reason=reason)
         return output.session_document(row, session_detail(conn, session_id))
     finally:

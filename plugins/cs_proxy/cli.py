@@ -55,7 +55,7 @@ def proxy(
     server = ProxyServer(
         _config(anthropic_upstream, openai_upstream, openai_provider), port
     )
-    session_id = _begin(name) if name else None
+    session_id = _begin(name)[0] if name else None
     server.start(session_id)
     _announce_start(server, session_id, json)
 
@@ -91,21 +91,23 @@ def run(
         anthropic_upstream: Where Anthropic Messages calls are forwarded.
         openai_upstream: Where Chat Completions and Responses calls go.
         openai_provider: Provider name for OpenAI-compatible calls.
-        resume: Run inside this scope's active session instead of refusing.
+        resume: Run inside this scope's active session instead of refusing;
+            that session stays active afterwards.
         json: Print the session document on stdout when the command ends.
     """
     check_command(command)
     server = ProxyServer(
         _config(anthropic_upstream, openai_upstream, openai_provider), port
     )
-    session_id = _begin(name or " ".join(command), resume=resume)
+    session_id, resumed = _begin(name or " ".join(command), resume=resume)
     server.start(session_id)
 
     try:
         code = run_child(command, _child_env(server.url, session_id))
     finally:
         server.stop()
-        document = finish_session(session_id)
+        # A resumed session was started by someone else, who will end it.
+        document = finish_session(session_id, end=not resumed)
 
     if json:
         emit_json(envelope(document))
@@ -123,9 +125,9 @@ def _config(anthropic: str, openai: str, provider: str) -> ProxyConfig:
     )
 
 
-def _begin(name: str, *, resume: bool = False) -> int:
-    session, _ = begin_session(name, resume=resume)
-    return int(session["id"])
+def _begin(name: str, *, resume: bool = False) -> tuple[int, bool]:
+    session, resumed = begin_session(name, resume=resume)
+    return int(session["id"]), resumed
 
 
 def _child_env(url: str, session_id: int) -> dict[str, str]:
@@ -186,9 +188,11 @@ def _print_summary(document: dict[str, Any]) -> None:
         cost += f" (+{document['unpricedCalls']} call(s) of unknown cost)"
     files = document["filesChanged"]
     commits = document.get("commits")
+    state = "ended after" if document["status"] == "completed" else "running for"
+    duration = document["durationFormatted"] or document.get("liveDurationFormatted")
     write_stderr(
-        f"Session #{document['id']} '{document['name']}' ended after "
-        f"{document['durationFormatted']}: {cost}, "
+        f"Session #{document['id']} '{document['name']}' {state} "
+        f"{duration or 'n/a'}: {cost}, "
         f"{document['aiTokens']:,} tokens in {len(document['aiUsage'])} call(s), "
         f"{'n/a' if files is None else files} file(s) changed, "
         f"{len(commits) if isinstance(commits, list) else 'n/a'} commit(s)."

@@ -112,9 +112,11 @@ def sse_answer(events: list[tuple[str | None, Any]], **kw: Any) -> Answer:
 # --- Anthropic Messages -------------------------------------------------------
 
 
-def anthropic_message(usage: dict[str, Any]) -> dict[str, Any]:
+def anthropic_message(
+    usage: dict[str, Any], response_id: str = "msg_01AbCdEf"
+) -> dict[str, Any]:
     return {
-        "id": "msg_01AbCdEf",
+        "id": response_id,
         "type": "message",
         "role": "assistant",
         "model": "claude-sonnet-4-20250514",
@@ -124,8 +126,12 @@ def anthropic_message(usage: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def anthropic_stream(start_usage: dict[str, Any], end_usage: dict[str, Any]) -> Answer:
-    message = anthropic_message(start_usage)
+def anthropic_stream(
+    start_usage: dict[str, Any],
+    end_usage: dict[str, Any],
+    response_id: str = "msg_01AbCdEf",
+) -> Answer:
+    message = anthropic_message(start_usage, response_id)
     message["content"] = []
     return sse_answer(
         [
