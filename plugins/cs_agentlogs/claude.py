@@ -61,7 +61,8 @@ class ClaudeCodeReader:
         meet the parent's stored copy and be dropped.
         """
         found = jsonl_files(self.roots)
-        return sorted(found, key=lambda path: (is_subagent_file(path), str(path)))
+        subagents = [path for path in found if is_subagent_file(path)]
+        return [path for path in found if not is_subagent_file(path)] + subagents
 
     def parse(
         self, path: Path, lines: Iterable[bytes], resume: dict[str, Any] | None

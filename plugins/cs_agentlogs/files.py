@@ -1,32 +1,35 @@
 """Finding log files under folders."""
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
 def jsonl_files(roots: Iterable[Path]) -> list[Path]:
-    """Return every `*.jsonl` file under `roots`, each real file once, sorted."""
-    seen: set[str] = set()
-    found: list[Path] = []
+    """Return every `*.jsonl` file under `roots`, sorted by path.
+
+    A root listed twice (or inside another root) is scanned once. Symbolic links
+    to folders are not followed, so no file is found twice below one root.
+    """
+    found: list[str] = []
+    scanned: list[str] = []
     for root in roots:
-        if root.is_file():
-            candidates: Iterable[Path] = [root]
+        real = os.path.realpath(root)
+        if any(real == done or real.startswith(done + os.sep) for done in scanned):
+            continue
+        scanned.append(real)
+        if os.path.isfile(root):
+            found.append(str(root))
         else:
-            candidates = _walk(root)
-        for path in candidates:
-            real = os.path.realpath(path)
-            if real not in seen:
-                seen.add(real)
-                found.append(path)
-    return sorted(found)
+            found.extend(_walk(str(root)))
+    return [Path(path) for path in sorted(found)]
 
 
-def _walk(root: Path) -> Iterable[Path]:
+def _walk(root: str) -> Iterator[str]:
     for folder, _, names in os.walk(root):
         for name in names:
             if name.endswith(".jsonl"):
-                yield Path(folder, name)
+                yield os.path.join(folder, name)
 
 
 def split_env(value: str | None) -> list[Path]:
