@@ -96,9 +96,11 @@ def run(
         json: Print the session document on stdout when the command ends.
     """
     check_command(command)
-    server = ProxyServer(
-        _config(anthropic_upstream, openai_upstream, openai_provider), port
+    # No line per call: the command (often a full-screen agent) owns the terminal.
+    config = _config(
+        anthropic_upstream, openai_upstream, openai_provider, announce=False
     )
+    server = ProxyServer(config, port)
     session_id, resumed = _begin(name or " ".join(command), resume=resume)
     server.start(session_id)
 
@@ -116,12 +118,15 @@ def run(
     return code
 
 
-def _config(anthropic: str, openai: str, provider: str) -> ProxyConfig:
+def _config(
+    anthropic: str, openai: str, provider: str, *, announce: bool = True
+) -> ProxyConfig:
     return ProxyConfig(
         anthropic_upstream=anthropic,
         openai_upstream=openai,
         openai_provider=provider.strip().lower() or "openai",
         cwd=os.getcwd(),
+        announce=announce,
     )
 
 

@@ -1,6 +1,11 @@
 """The metering proxy against a fake upstream API on 127.0.0.1."""
 
+import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -478,3 +483,37 @@ def test_anthropic_delta_total_does_not_override_the_cache_split():
     assert (reading.cache_write_tokens, reading.cache_write_1h_tokens) == (10, 20)
     assert (reading.prompt_tokens, reading.completion_tokens) == (5, 7)
     assert reading.complete
+
+
+def test_proxy_command_logs_into_its_session_and_ends_it_on_ctrl_c(
+    upstream, git_repo, run_cs
+):
+    upstream.answers["/v1/messages"] = json_answer(anthropic_message(SONNET_USAGE))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cs_core", "proxy", "--port", "0", "--name", "proxied",
+         "--anthropic-upstream", upstream.url, "--json"],
+        cwd=git_repo,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )  # fmt: skip
+    assert process.stdout is not None
+    started = json.loads(process.stdout.readline())
+
+    response = httpx.post(
+        started["url"] + "/v1/messages", json=anthropic_request(), timeout=10
+    )
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+
+    assert response.status_code == 200
+    assert process.returncode == 0, err
+    assert started["openaiBaseUrl"] == started["url"] + "/v1"
+    assert out == ""
+    assert "cs proxy: logged anthropic/claude-sonnet-4, 15,000 tokens, $0.105" in err
+    assert "Session #1 'proxied' ended after" in err
+    shown = run_cs("show", str(started["sessionId"]), "--json").json
+    assert shown["status"] == "completed"
+    assert [c["cost"] for c in shown["aiUsage"]] == [0.105]
