@@ -78,7 +78,7 @@ def _frame(bars: list[dict[str, Any]], top: float, inner_h: float) -> dict[str, 
     }
 
 
-def hbars(items: Sequence[tuple[str, float]], width: int = 420) -> dict[str, Any]:
+def hbars(items: Sequence[tuple[str, float]], width: int = 300) -> dict[str, Any]:
     """Return horizontal bars, one row of 22 px per item."""
     top = max((value for _, value in items), default=0) or 1
     rows = [

@@ -23,6 +23,16 @@ def local(stamp: str | None) -> str:
     return local_time(stamp, display_zone()[0])
 
 
+def minute(stamp: str | None) -> str:
+    """A stored instant as local date and time to the minute."""
+    return local_time(stamp, display_zone()[0])[:16]
+
+
+def basename(path: str | None) -> str:
+    """The last part of a folder path: a project's name."""
+    return (path or "").rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def duration(seconds: Any) -> str:
     """Seconds as "1h 30m"."""
     return format_duration(seconds) or ""
@@ -37,6 +47,8 @@ FILTERS = {
     "usd": usd,
     "count": count,
     "local": local,
+    "minute": minute,
+    "basename": basename,
     "duration": duration,
     "ratio": ratio,
 }

@@ -176,7 +176,8 @@ async def models(datasette: Datasette, request: Request) -> Response:
     by_model = queries.roll_up(groups, "model", "provider")
     by_provider = queries.roll_up(groups, "provider")
     by_agent = queries.roll_up(groups, "agent")
-    chart = charts.hbars([(row["model"], row["cost"]) for row in by_model[:12]])
+    priced = [row for row in by_model if row["cost"] or not row["unpriced"]]
+    chart = charts.hbars([(row["model"], row["cost"]) for row in priced[:12]])
     token_chart = charts.hbars([(row["model"], row["tokens"]) for row in by_model[:12]])
     return await page(
         datasette,

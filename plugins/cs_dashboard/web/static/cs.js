@@ -58,8 +58,8 @@
     var now = {};
     data.budgets.forEach(function (budget) {
       now[budget.id] = level(budget);
-      var before = seen ? seen[budget.id] : now[budget.id];
-      if (before !== undefined && before !== now[budget.id] && now[budget.id] !== "ok") {
+      var before = seen === null ? now[budget.id] : (seen[budget.id] || "ok");
+      if (before !== now[budget.id] && now[budget.id] !== "ok") {
         crossed.push(budget.period + " budget at " + budget.percent + "%");
       }
     });
@@ -97,6 +97,7 @@
     }
   }
 
+  window.csAlarmPoll = poll;  // lets a test (or the console) check right away
   toggle.checked = localStorage.getItem("cs-alarm") === "on";
   toggle.addEventListener("change", function () { setMode(toggle.checked); });
   document.getElementById("alarm-test").addEventListener("click", beep);
