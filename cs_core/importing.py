@@ -200,9 +200,14 @@ def run_import(
     total = sum(stat.st_size - start for _, stat, start, _ in pending)
     done = 0
     for path, stat, start, resume in pending:
-        result, end, skipped = _read_file(reader, path, start, resume, options.since)
-        store.add(path, result, _state_after(stat, end, result), skipped)
         done += stat.st_size - start
+        read = _read_file(reader, path, start, resume, options.since)
+        if read is None:
+            # Unreadable now (removed, no permission): try again next time.
+            report.files_skipped += 1
+            continue
+        result, end, skipped = read
+        store.add(path, result, _state_after(stat, end, result), skipped)
         if options.progress:
             options.progress(done, total)
     return report
@@ -267,16 +272,20 @@ def _read_file(
     start: int,
     resume: dict[str, Any] | None,
     since: str | None,
-) -> tuple[FileResult, int, bool]:
-    """Parse the new part of one file; return the result, the end offset, and
-    whether `since` left calls out."""
+) -> tuple[FileResult, int, bool] | None:
+    """Parse the new part of one file.
+
+    Returns:
+        The result, the offset reached and whether `since` left calls out; None
+        when the file cannot be read.
+    """
     position = [start]
     try:
         with path.open("rb") as handle:
             lines = matching_lines(handle, start, reader.needles, position)
             result = reader.parse(path, lines, resume)
     except OSError:
-        return FileResult(resume=resume), start, False
+        return None
     if since is None:
         return result, position[0], False
     kept = [call for call in result.calls if call.timestamp >= since]
@@ -619,22 +628,20 @@ class _Store:
 
     def _create_session(self, info: FoundSession, stamp: str) -> int:
         scope = self._scope(info.cwd)
-        observed = None
+        # Nothing watched the agent's files or commits: NULL, not a made-up 0.
         cursor = self.conn.execute(
             """INSERT INTO sessions (name, start_time, end_time, duration,
                 working_directory, git_root, files_changed, commits, ai_cost,
                 ai_tokens, status, scope, project_root, branch, last_activity_at,
                 end_reason, source, external_id)
-            VALUES (?, ?, ?, 0, ?, ?, ?, ?, 0, 0, 'completed', ?, ?, ?, ?, 'ended',
-                ?, ?)""",
+            VALUES (?, ?, ?, 0, ?, ?, NULL, NULL, 0, 0, 'completed', ?, ?, ?, ?,
+                'ended', ?, ?)""",
             (
                 info.name or f"{self.reader} {info.key[:8]}",
                 stamp,
                 stamp,
                 scope.working_directory,
                 scope.git_root,
-                observed,
-                observed,
                 scope.scope,
                 scope.project_root,
                 info.branch,

@@ -134,7 +134,7 @@ class _State:
             self.cwd = payload["cwd"]
         source = payload.get("source")
         forked = payload.get("forked_from_id") or payload.get("forkedFromId")
-        spawned = isinstance(source, dict) and "subagent" in json.dumps(source).lower()
+        spawned = isinstance(source, dict) and _mentions_subagent(source)
         if forked or spawned:
             self.fork = True
             stamp = normalize_timestamp(record.get("timestamp"))
@@ -205,6 +205,12 @@ def _vector(usage: Any) -> list[int] | None:
     if any(value is None for value in values):
         return None
     return values  # type: ignore[return-value]
+
+
+def _mentions_subagent(source: dict[str, Any]) -> bool:
+    """Whether a session's `source` says a parent thread spawned it."""
+    text = json.dumps(source).lower()
+    return "subagent" in text or "thread_spawn" in text
 
 
 def _id_from_name(path: Path) -> str:

@@ -1,6 +1,7 @@
 """The Codex reader: running totals, repeats, forks and archives, on hand-written
 fixtures (tests/fixtures/codex), imported into a real database."""
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -166,3 +167,37 @@ def test_path_reads_one_folder_instead_of_the_homes(run_cs, cs_home, home):
     )
 
     assert result.json["files"]["found"] == 2
+
+
+def test_a_spawned_subagent_session_is_baselined_like_a_fork(run_cs, cs_home, home):
+    fork = home / f"sessions/2026/05/13/rollout-2026-05-13T10-00-00-{FORK_ID}.jsonl"
+    parent = json.dumps({"parent_thread_id": MAIN_ID}, separators=(",", ":"))
+    spawned = '"source":{"subagent":{"thread_spawn":' + parent + "}}"
+    text = fork.read_text().replace(f'"forked_from_id":"{MAIN_ID}",', "")
+    fork.write_text(text.replace('"source":"cli"', spawned, 1))
+
+    run_import(run_cs, home)
+
+    assert [row[2:6] for row in rows(cs_home, FORK_ID)] == [(1500, 800, 150, 60)]
+
+
+def test_an_unreadable_file_is_tried_again_next_time(
+    run_cs, cs_home, home, monkeypatch
+):
+    from pathlib import Path as RealPath
+
+    real_open = RealPath.open
+
+    def refuse(self, *args, **kwargs):
+        if self.name.endswith(f"{ARCHIVED_ID}.jsonl"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(RealPath, "open", refuse)
+    first = run_import(run_cs, home)
+    monkeypatch.setattr(RealPath, "open", real_open)
+    second = run_import(run_cs, home)
+
+    assert first["files"]["skipped"] == 1
+    assert second["files"]["read"] == 1
+    assert rows(cs_home, ARCHIVED_ID)[0][6] == 2100
