@@ -18,6 +18,7 @@ from .errors import DatabaseError
 
 HOME_ENV = "CODESESSION_HOME"
 DB_ENV = "CODESESSION_DB_PATH"
+BUSY_TIMEOUT_ENV = "CODESESSION_BUSY_TIMEOUT_MS"
 BUSY_TIMEOUT_MS = 5000
 
 # Writers wait this long in total (busy timeout plus retries) before reporting
@@ -54,6 +55,12 @@ def ensure_private_dir(path: Path) -> None:
         ) from None
 
 
+def busy_timeout_ms() -> int:
+    """Return how long a connection waits for a lock: 5 s unless configured."""
+    value = os.environ.get(BUSY_TIMEOUT_ENV, "")
+    return int(value) if value.isdigit() else BUSY_TIMEOUT_MS
+
+
 def connect(path: Path | None = None, *, migrate: bool = True) -> sqlite3.Connection:
     """Open the database, creating and migrating it as needed.
 
@@ -72,7 +79,9 @@ def connect(path: Path | None = None, *, migrate: bool = True) -> sqlite3.Connec
     ensure_private_dir(path.parent)
     new = not path.exists()
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn = sqlite3.connect(
+            path, timeout=busy_timeout_ms() / 1000, isolation_level=None
+        )
     except sqlite3.Error as exc:
         raise DatabaseError(f"cannot open database {path}: {exc}") from None
     if new:
@@ -91,7 +100,7 @@ def connect(path: Path | None = None, *, migrate: bool = True) -> sqlite3.Connec
 
 def _configure(conn: sqlite3.Connection) -> None:
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     if mode != "wal":
         conn.execute("PRAGMA journal_mode = WAL")

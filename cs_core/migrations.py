@@ -41,7 +41,9 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may already have rolled back (a full disk does that).
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 
@@ -225,7 +227,11 @@ def m003_ai_usage_detail(db: Any) -> None:
     _add_columns(
         db,
         "ai_usage",
-        {"prompt_tokens": "INTEGER", "completion_tokens": "INTEGER", "agent_name": "TEXT"},
+        {
+            "prompt_tokens": "INTEGER",
+            "completion_tokens": "INTEGER",
+            "agent_name": "TEXT",
+        },
     )
     _rebuild(
         db,
@@ -237,7 +243,9 @@ def m003_ai_usage_detail(db: Any) -> None:
             "provider": "COALESCE([provider], 'unknown')",
             "model": "COALESCE([model], 'unknown')",
             "tokens": "MAX(COALESCE([tokens], 0), 0)",
-            "prompt_tokens": "CASE WHEN [prompt_tokens] < 0 THEN 0 ELSE [prompt_tokens] END",
+            "prompt_tokens": (
+                "CASE WHEN [prompt_tokens] < 0 THEN 0 ELSE [prompt_tokens] END"
+            ),
             "completion_tokens": (
                 "CASE WHEN [completion_tokens] < 0 THEN 0 ELSE [completion_tokens] END"
             ),
@@ -342,7 +350,9 @@ def m010_budget_defaults_and_deliveries(db: Any) -> None:
     _add_columns(
         db,
         "budgets",
-        {"origin": "TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('user', 'default'))"},
+        {
+            "origin": "TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('user', 'default'))"
+        },
     )
     db.execute(
         """CREATE TRIGGER IF NOT EXISTS budgets_default_edited

@@ -99,7 +99,10 @@ def entry_points() -> list[EntryPoint]:
     if cached is not None:
         return cached
     found = _scan_entry_points()
-    _write_cache(cache, key, found)
+    # Only a folder that a real command created gets a cache: `cs --help` and
+    # `cs --version` must create nothing.
+    if cache.parent.parent.is_dir():
+        _write_cache(cache, key, found)
     return found
 
 
@@ -115,7 +118,9 @@ def _scan_entry_points() -> list[EntryPoint]:
 
 def _path_fingerprint() -> list[list[Any]]:
     stamps = []
-    for folder in sys.path:
+    # Relative entries ("" for the current folder) change with every command's
+    # folder and hold no installed distributions.
+    for folder in filter(os.path.isabs, sys.path):
         try:
             stamps.append([folder, os.stat(folder or ".").st_mtime_ns])
         except OSError:
@@ -142,7 +147,9 @@ def _write_cache(path: Path, key: list[list[Any]], found: list[EntryPoint]) -> N
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            json.dump(data, stream)
         os.replace(tmp, path)
     except OSError as exc:
         # Only a cache: a read-only data folder costs speed, not correctness.
@@ -218,7 +225,9 @@ def price_sources() -> dict[str, Any]:
 
 def vcs_backends() -> list[Any]:
     """Return the registered VCS backends, in load order."""
-    return list(collect("register_vcs_backends", lambda backend: backend.name).items.values())
+    return list(
+        collect("register_vcs_backends", lambda backend: backend.name).items.values()
+    )
 
 
 def output_formats() -> Registry:

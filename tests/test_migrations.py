@@ -47,9 +47,12 @@ INSERT INTO ai_usage VALUES (4, 7, 'openai', 'gpt-4o', 2000, 0.05,
     '2025-01-02T10:20:00.000Z', NULL, NULL, NULL);
 INSERT INTO ai_usage VALUES (5, 9, 'openai', 'gpt-4o', 100, -0.5,
     '2025-01-03T10:05:00.000Z', 50, 50, NULL);
-INSERT INTO file_changes VALUES (1, 7, 'src/a.ts', 'modified', '2025-01-02T10:30:00.000Z');
-INSERT INTO file_changes VALUES (2, 7, 'src/b.ts', 'created', '2025-01-02T10:31:00.000Z');
-INSERT INTO commits VALUES (1, 7, 'abcdef0123456789', 'fix login', '2025-01-02T10:40:00+01:00');
+INSERT INTO file_changes VALUES
+    (1, 7, 'src/a.ts', 'modified', '2025-01-02T10:30:00.000Z');
+INSERT INTO file_changes VALUES
+    (2, 7, 'src/b.ts', 'created', '2025-01-02T10:31:00.000Z');
+INSERT INTO commits VALUES
+    (1, 7, 'abcdef0123456789', 'fix login', '2025-01-02T10:40:00+01:00');
 INSERT INTO session_notes VALUES (1, 7, 'started', '2025-01-02T10:01:00.000Z');
 """
 
@@ -66,7 +69,13 @@ def test_original_database_migrates_keeping_every_row(tmp_path: Path) -> None:
     path = original_db(tmp_path / "sessions.db")
     before = {
         table: sqlite_utils.Database(path)[table].count
-        for table in ("sessions", "ai_usage", "file_changes", "commits", "session_notes")
+        for table in (
+            "sessions",
+            "ai_usage",
+            "file_changes",
+            "commits",
+            "session_notes",
+        )
     }
 
     connect(path).close()
@@ -109,22 +118,26 @@ def test_migrations_run_once(tmp_path: Path) -> None:
     connect(path).close()
     connect(path).close()
 
-    names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM _cs_migrations")]
+    names = [
+        r[0] for r in sqlite3.connect(path).execute("SELECT name FROM _cs_migrations")
+    ]
     assert names == [fn.__name__ for fn in MIGRATIONS]
 
 
 def test_new_schema_enforces_checks(tmp_path: Path) -> None:
     conn = connect(tmp_path / "checks.db")
     conn.execute(
-        "INSERT INTO sessions (name, start_time, working_directory) VALUES ('s', 't', '/')"
+        "INSERT INTO sessions (name, start_time, working_directory)"
+        " VALUES ('s', 't', '/')"
     )
 
     for bad in ("cost", "tokens", "prompt_tokens"):
         values = {"cost": 0.1, "tokens": 1, "prompt_tokens": 1, bad: -1}
         try:
             conn.execute(
-                "INSERT INTO ai_usage (session_id, provider, model, tokens, prompt_tokens,"
-                " cost, timestamp) VALUES (1, 'p', 'm', :tokens, :prompt_tokens, :cost, 't')",
+                "INSERT INTO ai_usage (session_id, provider, model, tokens,"
+                " prompt_tokens, cost, timestamp)"
+                " VALUES (1, 'p', 'm', :tokens, :prompt_tokens, :cost, 't')",
                 values,
             )
         except sqlite3.IntegrityError:

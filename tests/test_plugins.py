@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from cs_core import PluginError, hookimpl, hookspecs
-from cs_core import plugins as plugin_module
 from cs_core.plugins import collect, entry_points, get_plugin_manager
 
 DOCS = Path(__file__).parent.parent / "docs" / "plugins.md"
@@ -43,6 +42,7 @@ def test_empty_allow_list_loads_nothing(monkeypatch) -> None:
 
 
 def test_entry_points_are_cached_in_the_data_folder(cs_home: Path) -> None:
+    cs_home.mkdir()
     first = entry_points()
 
     cache = cs_home / "cache" / "entry-points.json"
@@ -52,6 +52,7 @@ def test_entry_points_are_cached_in_the_data_folder(cs_home: Path) -> None:
 
 
 def test_stale_cache_is_rescanned(cs_home: Path) -> None:
+    cs_home.mkdir()
     entry_points()
     cache = cs_home / "cache" / "entry-points.json"
     cache.write_text('{"version": 1, "key": [], "entryPoints": []}')
@@ -110,7 +111,9 @@ def test_broken_plugin_import_is_reported(tmp_path, monkeypatch, run_cs) -> None
     (site / "bad_plugin-1.0.dist-info" / "entry_points.txt").write_text(
         "[codesession]\nbad = bad_plugin_module\n"
     )
-    (site / "bad_plugin_module.py").write_text("raise ImportError('missing dependency')\n")
+    (site / "bad_plugin_module.py").write_text(
+        "raise ImportError('missing dependency')\n"
+    )
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("CS_LOAD_PLUGINS", "bad")
 
@@ -121,7 +124,9 @@ def test_broken_plugin_import_is_reported(tmp_path, monkeypatch, run_cs) -> None
 
 
 def test_plugins_command_lists_bundled_plugins(run_cs) -> None:
-    listed = {p["name"]: p["hooks"] for p in run_cs("plugins", "--json").json["plugins"]}
+    listed = {
+        p["name"]: p["hooks"] for p in run_cs("plugins", "--json").json["plugins"]
+    }
 
     assert listed["openai"] == ["register_price_sources"]
     assert listed["git"] == ["register_vcs_backends"]

@@ -32,7 +32,9 @@ def example_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     sys.modules.pop("cs_example_plugin", None)
 
 
-def test_example_plugin_prices_a_new_provider(example_installed, git_repo, run_cs) -> None:
+def test_example_plugin_prices_a_new_provider(
+    example_installed, git_repo, run_cs
+) -> None:
     run_cs("start", "plugin", "--json", cwd=git_repo)
 
     result = run_cs(
@@ -45,9 +47,22 @@ def test_example_plugin_prices_a_new_provider(example_installed, git_repo, run_c
     assert result.json["pricing"]["source"] == "built-in"
 
 
-def test_example_plugin_adds_an_export_format(example_installed, git_repo, run_cs) -> None:
+def test_example_plugin_adds_an_export_format(
+    example_installed, git_repo, run_cs
+) -> None:
     run_cs("start", "a | b", "--json", cwd=git_repo)
-    run_cs("log-ai", "-p", "acme", "-m", "acme-small", "-c", "0.25", "-t", "10", cwd=git_repo)
+    run_cs(
+        "log-ai",
+        "-p",
+        "acme",
+        "-m",
+        "acme-small",
+        "-c",
+        "0.25",
+        "-t",
+        "10",
+        cwd=git_repo,
+    )
 
     result = run_cs("export", "--format", "markdown", cwd=git_repo)
 
@@ -65,7 +80,9 @@ def test_hook_register_commands(example_installed, run_cs) -> None:
     assert result.json["hello"] == "from cs-example-plugin"
 
 
-def test_example_plugin_is_listed_with_its_version_and_hooks(example_installed, run_cs) -> None:
+def test_example_plugin_is_listed_with_its_version_and_hooks(
+    example_installed, run_cs
+) -> None:
     listed = {p["name"]: p for p in run_cs("plugins", "--json").json["plugins"]}
 
     assert listed["example"]["version"] == "1.0.0"

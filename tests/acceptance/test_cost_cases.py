@@ -39,7 +39,9 @@ def test_b02_more_cached_than_prompt_tokens_is_invalid(session, run_cs) -> None:
     assert run_cs("status", "--json", cwd=session).json["aiUsage"] == []
 
 
-@pytest.mark.parametrize("reasoning", [[], ["--reasoning-tokens", "1360"]], ids=["without", "with"])
+@pytest.mark.parametrize(
+    "reasoning", [[], ["--reasoning-tokens", "1360"]], ids=["without", "with"]
+)
 def test_b03_openai_reasoning_is_part_of_the_output(session, run_cs, reasoning) -> None:
     result = log(
         run_cs, session, "-p", "openai", "-m", "o3", "--prompt-tokens", "14746",
@@ -62,7 +64,8 @@ def test_b03_more_reasoning_than_completion_is_invalid(session, run_cs) -> None:
 def test_b04_gemini_thinking_is_billed_on_top(session, run_cs) -> None:
     result = log(
         run_cs, session, "-p", "google", "-m", "gemini-2.5-pro", "--prompt-tokens",
-        "55021", "--completion-tokens", "923", "--reasoning-tokens", "785", "-t", "56729",
+        "55021", "--completion-tokens", "923", "--reasoning-tokens", "785",
+        "-t", "56729",
     )  # fmt: skip
 
     assert result.json["logged"]["cost"] == 0.08585625
@@ -116,7 +119,9 @@ def test_b06_model_spellings_resolve_without_guessing(session, run_cs) -> None:
 
 def test_b07_unknown_model_is_unpriced_never_zero(session, run_cs) -> None:
     base = ["-p", "openai", "--prompt-tokens"]
-    log(run_cs, session, *base, "100000", "-m", "gpt-4o", "--completion-tokens", "10000")
+    log(
+        run_cs, session, *base, "100000", "-m", "gpt-4o", "--completion-tokens", "10000"
+    )
     refused = log(
         run_cs, session, *base, "1000", "-m", "gpt-daybreak-blue-latest",
         "--completion-tokens", "500",
@@ -149,7 +154,9 @@ def test_b07_unknown_model_is_unpriced_never_zero(session, run_cs) -> None:
     rows = list(csv.DictReader(io.StringIO(calls_csv)))
     assert sorted(row["cost"] for row in rows) == ["", "0.0123", "0.35"]
 
-    run_cs("pricing", "set", "gpt-daybreak-blue-latest", "1", "2", "--provider", "openai")
+    run_cs(
+        "pricing", "set", "gpt-daybreak-blue-latest", "1", "2", "--provider", "openai"
+    )
     repriced = run_cs("reprice", "--all", "--json", cwd=session).json
     assert repriced["changed"] == 1
     assert run_cs("show", "--json", cwd=session).json["aiCost"] == 0.3643
@@ -175,7 +182,10 @@ def _at(moment: str) -> dict:
 def test_b08_days_follow_the_display_zone(git_repo, run_cs) -> None:
     denver = {"TZ": "America/Denver", "CODESESSION_TZ": ""}
     run_cs("start", "b08", "--json", cwd=git_repo, env=_at("2025-08-04T01:00:00Z"))
-    for moment, cost in (("2025-08-04T02:00:00Z", "1.00"), ("2025-08-04T15:00:00Z", "2.00")):
+    for moment, cost in (
+        ("2025-08-04T02:00:00Z", "1.00"),
+        ("2025-08-04T15:00:00Z", "2.00"),
+    ):
         log(
             run_cs, git_repo, "-p", "openai", "-m", "gpt-4o", "-c", cost,
             "--prompt-tokens", "1", "--completion-tokens", "1", env=_at(moment),
@@ -195,14 +205,21 @@ def test_b08_days_follow_the_display_zone(git_repo, run_cs) -> None:
 def test_b08_today_is_the_local_day(git_repo, run_cs) -> None:
     tokyo = {"TZ": "Asia/Tokyo", "CODESESSION_TZ": ""}
     run_cs("start", "b08b", "--json", cwd=git_repo, env=_at("2026-05-21T13:00:00Z"))
-    for moment, cost in (("2026-05-21T14:00:00Z", "5.00"), ("2026-05-21T15:30:00Z", "0.50")):
+    for moment, cost in (
+        ("2026-05-21T14:00:00Z", "5.00"),
+        ("2026-05-21T15:30:00Z", "0.50"),
+    ):
         log(
             run_cs, git_repo, "-p", "openai", "-m", "gpt-4o", "-c", cost,
             "--prompt-tokens", "1", "--completion-tokens", "1", env=_at(moment),
         )  # fmt: skip
 
     today = run_cs(
-        "stats", "--today", "--json", cwd=git_repo, env={**tokyo, **_at("2026-05-21T16:27:00Z")}
+        "stats",
+        "--today",
+        "--json",
+        cwd=git_repo,
+        env={**tokyo, **_at("2026-05-21T16:27:00Z")},
     ).json
 
     assert today["totalAICost"] == 0.5
@@ -212,7 +229,11 @@ def test_b08_days_across_daylight_saving_change(git_repo, run_cs) -> None:
     berlin = {"TZ": "Europe/Berlin", "CODESESSION_TZ": ""}
     run_cs("start", "dst", "--json", cwd=git_repo, env=_at("2026-03-28T12:00:00Z"))
     # 22:30Z on the 28th is 23:30 CET (28th); 22:30Z on the 29th is 00:30 CEST (30th).
-    for moment in ("2026-03-28T22:30:00Z", "2026-03-29T21:59:00Z", "2026-03-29T22:30:00Z"):
+    for moment in (
+        "2026-03-28T22:30:00Z",
+        "2026-03-29T21:59:00Z",
+        "2026-03-29T22:30:00Z",
+    ):
         log(
             run_cs, git_repo, "-p", "openai", "-m", "gpt-4o", "-c", "1",
             "--prompt-tokens", "1", "--completion-tokens", "1", env=_at(moment),
@@ -261,9 +282,9 @@ def test_b10_sums_have_no_float_noise(session, run_cs, costs, total) -> None:
 
     assert shown.json["aiCost"] == total
     assert f'"aiCost": {total}' in shown.stdout
-    assert Decimal(next(csv.DictReader(io.StringIO(sessions_csv)))["aiCost"]) == Decimal(
-        str(total)
-    )
+    assert Decimal(
+        next(csv.DictReader(io.StringIO(sessions_csv)))["aiCost"]
+    ) == Decimal(str(total))
 
 
 def test_human_output_never_shows_zero_for_a_tiny_cost(session, run_cs) -> None:

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,9 @@ GPT4O_CALL = ("-p", "openai", "-m", "gpt-4o", "--prompt-tokens", "100000",
               "--completion-tokens", "10000")  # fmt: skip
 
 
-def cs_process(*argv: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+def cs_process(
+    *argv: str, cwd: Path, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the real `cs` in a subprocess with the test's environment."""
     return subprocess.run(
         [sys.executable, "-m", "cs_core", *argv],
@@ -49,9 +50,13 @@ def test_b11_parallel_agents_lose_nothing(git_repo: Path) -> None:
     assert shown["aiTokens"] == 55000
 
 
-def test_b11_first_run_migrates_once_under_concurrency(git_repo: Path, cs_home: Path) -> None:
+def test_b11_first_run_migrates_once_under_concurrency(
+    git_repo: Path, cs_home: Path
+) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda _: cs_process("stats", "--json", cwd=git_repo), range(8)))
+        results = list(
+            pool.map(lambda _: cs_process("stats", "--json", cwd=git_repo), range(8))
+        )
 
     assert [r.returncode for r in results] == [0] * 8
     import sqlite3
@@ -69,12 +74,16 @@ def test_b12_abandoned_session_is_stale_and_recovers_at_last_activity(
     git_repo: Path, run_cs
 ) -> None:
     run_cs("start", "refactor", "--json", cwd=git_repo, env=at("2025-06-01T09:00:00Z"))
-    run_cs("log-ai", *GPT4O_CALL, "--json", cwd=git_repo, env=at("2025-06-01T09:10:00Z"))
+    run_cs(
+        "log-ai", *GPT4O_CALL, "--json", cwd=git_repo, env=at("2025-06-01T09:10:00Z")
+    )
     later = at("2025-06-04T09:00:00Z")
 
     status = run_cs("status", "--json", cwd=git_repo, env=later).json
     refused = run_cs("start", "new task", "--json", cwd=git_repo, env=later)
-    recovered = run_cs("recover", "--json", cwd=git_repo, env=at("2025-06-04T09:01:00Z"))
+    recovered = run_cs(
+        "recover", "--json", cwd=git_repo, env=at("2025-06-04T09:01:00Z")
+    )
     shown = run_cs("show", "1", "--json", cwd=git_repo).json
     stats = run_cs("stats", "--daily", "--json", cwd=git_repo).json
 
@@ -157,10 +166,18 @@ def test_b16a_outside_git_fields_are_unknown(tmp_path: Path, run_cs) -> None:
     elsewhere = run_cs("status", "--json", cwd=plain / "sub")
     ended = run_cs("end", "--json", cwd=plain).json
 
-    assert (started["gitRoot"], started["branch"], started["headSha"]) == (None, None, None)
+    assert (started["gitRoot"], started["branch"], started["headSha"]) == (
+        None,
+        None,
+        None,
+    )
     assert started["directory"] == str(plain.resolve())
     assert elsewhere.json["error"]["code"] == "no_active_session"
-    assert (ended["filesChanged"], ended["commits"], ended["aiCost"]) == (None, [], 0.35)
+    assert (ended["filesChanged"], ended["commits"], ended["aiCost"]) == (
+        None,
+        [],
+        0.35,
+    )
 
 
 def test_b16a_without_git_on_path(git_repo: Path, tmp_path: Path) -> None:
@@ -200,7 +217,9 @@ def test_b16c_detached_head(git_repo: Path, run_cs) -> None:
     ended = run_cs("end", "--json", cwd=git_repo).json
 
     assert started["branch"] is None
-    assert started["headSha"] == git(git_repo, "rev-parse", "--short=7", "HEAD~1").strip()
+    assert (
+        started["headSha"] == git(git_repo, "rev-parse", "--short=7", "HEAD~1").strip()
+    )
     assert len(ended["commits"]) == 1
     assert [f["filePath"] for f in ended["files"]] == ["d.txt"]
 
@@ -237,13 +256,17 @@ def test_b17_non_utf8_bytes_survive(tmp_path: Path, locale: str) -> None:
     )  # fmt: skip
 
     runs = [cs_process(*argv, cwd=repo, env=env) for argv in (
-        ["end"], ["show", "--json", "--files", "--commits"], ["export", "--format", "csv"],
+        ["end"], ["show", "--json", "--files", "--commits"],
+        ["export", "--format", "csv"],
         ["export", "--format", "json"])]  # fmt: skip
 
     assert note.returncode == 0, note.stderr
     assert [r.returncode for r in runs] == [0, 0, 0, 0]
     shown = json.loads(runs[1].stdout.decode("utf-8"))
-    assert sorted(f["filePath"] for f in shown["files"]) == ["bad\ufffd.txt", "good.txt"]
+    assert sorted(f["filePath"] for f in shown["files"]) == [
+        "bad\ufffd.txt",
+        "good.txt",
+    ]
     # The case allows either a replacement character or a latin-1 reading.
     assert [c["message"] for c in shown["commits"]] in (["caf\ufffd msg"], ["café msg"])
     assert [a["message"] for a in shown["annotations"]] == ["caf\ufffd note"]
@@ -253,20 +276,30 @@ def test_b17_non_utf8_bytes_survive(tmp_path: Path, locale: str) -> None:
 
 B18_REJECTED = [
     ("negative-tokens", ["--prompt-tokens", "100", "--completion-tokens", "-100"]),
-    ("negative-cost", ["--prompt-tokens", "100", "--completion-tokens", "10", "-c", "-0.50"]),
+    (
+        "negative-cost",
+        ["--prompt-tokens", "100", "--completion-tokens", "10", "-c", "-0.50"],
+    ),
     ("nan-cost", ["--prompt-tokens", "100", "--completion-tokens", "10", "-c", "nan"]),
     ("inf-cost", ["--prompt-tokens", "100", "--completion-tokens", "10", "-c", "inf"]),
-    ("2^63-tokens", ["--prompt-tokens", "9223372036854775808", "--completion-tokens", "0"]),
+    (
+        "2^63-tokens",
+        ["--prompt-tokens", "9223372036854775808", "--completion-tokens", "0"],
+    ),
     ("fraction", ["--prompt-tokens", "1.5", "--completion-tokens", "0"]),
     ("words", ["--prompt-tokens", "many", "--completion-tokens", "0"]),
 ]
 
 
-@pytest.mark.parametrize("args", [a for _, a in B18_REJECTED], ids=[i for i, _ in B18_REJECTED])
+@pytest.mark.parametrize(
+    "args", [a for _, a in B18_REJECTED], ids=[i for i, _ in B18_REJECTED]
+)
 def test_b18_absurd_values_are_rejected(git_repo: Path, run_cs, args) -> None:
     run_cs("start", "b18", "--json", cwd=git_repo)
 
-    result = run_cs("log-ai", "-p", "openai", "-m", "gpt-4o", *args, "--json", cwd=git_repo)
+    result = run_cs(
+        "log-ai", "-p", "openai", "-m", "gpt-4o", *args, "--json", cwd=git_repo
+    )
 
     assert result.exit_code == 1
     assert result.json["error"]["code"] == "invalid_input"
@@ -278,9 +311,11 @@ def test_b18_session_total(git_repo: Path, run_cs) -> None:
     base = ("log-ai", "-p", "openai", "--json")
 
     mismatch = run_cs(*base, "-m", "gpt-4o", "--prompt-tokens", "2331",
-                      "--completion-tokens", "61", "-t", "10", cwd=git_repo)  # fmt: skip
+                      "--completion-tokens", "61", "-t", "10",
+                      cwd=git_repo)  # fmt: skip
     router = run_cs(*base, "-m", "openrouter/auto", "--prompt-tokens", "2331",
-                    "--completion-tokens", "61", "--allow-unpriced", cwd=git_repo)  # fmt: skip
+                    "--completion-tokens", "61", "--allow-unpriced",
+                    cwd=git_repo)  # fmt: skip
     valid = run_cs(*base, "-m", "gpt-4o", "--prompt-tokens", "2331",
                    "--completion-tokens", "61", cwd=git_repo)  # fmt: skip
     huge = run_cs(*base, "-m", "gpt-4o", "--prompt-tokens", "2000000000",

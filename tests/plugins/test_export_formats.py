@@ -14,7 +14,8 @@ SESSION = {
     "id": 3, "name": "=HYPERLINK(\"x\")", "status": "completed",
     "startTime": "2026-01-01T00:00:00.000Z", "endTime": "2026-01-01T01:00:00.000Z",
     "duration": 3600, "filesChanged": 2, "commits": [{"hash": "abc"}], "aiTokens": 10,
-    "aiCost": 5000.012875, "agents": ["a", "b"], "notes": "-1 day", "endReason": "ended",
+    "aiCost": 5000.012875, "agents": ["a", "b"], "notes": "-1 day",
+    "endReason": "ended",
     "gitRoot": "/r", "projectRoot": "/r", "branch": "main", "aiUsage": [{}, {}],
     "unpricedCalls": 0, "unpricedTokens": 0,
 }  # fmt: skip
@@ -89,7 +90,9 @@ def test_export_to_a_file_is_atomic_and_reported(git_repo, run_cs, tmp_path) -> 
     run_cs("start", "x", "--json", cwd=git_repo)
     target = tmp_path / "out.csv"
 
-    result = run_cs("export", "--format", "csv", "-o", str(target), "--json", cwd=git_repo)
+    result = run_cs(
+        "export", "--format", "csv", "-o", str(target), "--json", cwd=git_repo
+    )
 
     assert result.json["rows"] == 1
     assert target.read_text(encoding="utf-8").startswith("id,name,")
@@ -99,7 +102,18 @@ def test_export_to_a_file_is_atomic_and_reported(git_repo, run_cs, tmp_path) -> 
 def test_export_calls_streams_one_row_per_call(git_repo, run_cs) -> None:
     run_cs("start", "x", "--json", cwd=git_repo)
     for cost in ("0.1", "0.2"):
-        run_cs("log-ai", "-p", "openai", "-m", "gpt-4o", "-c", cost, "-t", "5", cwd=git_repo)
+        run_cs(
+            "log-ai",
+            "-p",
+            "openai",
+            "-m",
+            "gpt-4o",
+            "-c",
+            cost,
+            "-t",
+            "5",
+            cwd=git_repo,
+        )
 
     rows = json.loads(run_cs("export", "--calls", cwd=git_repo).stdout)
 
