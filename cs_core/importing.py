@@ -132,6 +132,7 @@ class ImportReport:
     sessions_created: int = 0
     session_ids: set[int] = field(default_factory=set)
     unpriced_models: dict[tuple[str, str], int] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def calls_duplicate(self) -> int:
@@ -140,7 +141,7 @@ class ImportReport:
 
     def warnings(self) -> list[dict[str, str]]:
         """Return the contract's warnings for this import."""
-        found = []
+        found = [{"code": a["code"], "message": a["message"]} for a in self.alerts]
         for (provider, model), count in sorted(self.unpriced_models.items()):
             found.append(
                 {
@@ -532,8 +533,11 @@ class _Store:
             self._store_calls(result, write=False)
             return
         with transaction(self.conn):
+            last_id = self.conn.execute("SELECT MAX(id) FROM ai_usage").fetchone()[0]
             touched = self._store_calls(result, write=True)
             self._refresh(touched)
+            if self.options.target is not None:
+                self._announce(last_id or 0)
             # A --since run that left calls out must read them again later.
             if self.options.record_skipped or not skipped:
                 name = self.options.state_name or self.reader
@@ -560,6 +564,30 @@ class _Store:
                 for start in range(0, len(rows), BATCH_ROWS):
                     self.conn.executemany(_INSERT, rows[start : start + BATCH_ROWS])
         return touched | set(by_session)
+
+    def _announce(self, after_id: int) -> None:
+        """Queue events and check budgets for calls logged into a live session.
+
+        Like `cs log-ai`, in the transaction that stored them, so each budget
+        threshold fires once. A bulk import of past sessions does neither.
+        """
+        from . import budgets, events
+
+        target_id = int(self.options.target["id"])  # type: ignore[index]
+        new = self.conn.execute(
+            "SELECT id, timestamp FROM ai_usage WHERE session_id = ? AND id > ?"
+            " ORDER BY id",
+            (target_id, after_id),
+        ).fetchall()
+        if not new:
+            return
+        for row in new:
+            events.record_call(self.conn, row[0])
+        session = self.conn.execute(
+            "SELECT * FROM sessions WHERE id = ?", (target_id,)
+        ).fetchone()
+        alerts = budgets.evaluate(self.conn, session, new[-1][0], new[-1][1])
+        self.report.alerts.extend(alerts)
 
     def _existing(self, external_ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -853,6 +881,7 @@ def log_into_active_session(
         record_skipped=True,
     )
     report = run_import(conn, load_price_book(), reader, options)
+    _deliver(conn, report, json_mode)
     session = get_session(conn, int(target["id"]))
     payload = {
         **report_payload(report),
@@ -871,6 +900,16 @@ def log_into_active_session(
         f"{output.format_usd(report.cost)}\n"
     )
     output.warn(report.warnings())
+
+
+def _deliver(conn: sqlite3.Connection, report: ImportReport, json_mode: bool) -> None:
+    """After the commit: hand queued events and fired budget alerts to their sinks."""
+    from . import budgets, events
+
+    events.deliver(conn)
+    if budgets.deliver(conn, report.alerts, terminal=not json_mode):
+        # The terminal sink has shown them; do not print them again.
+        report.alerts.clear()
 
 
 def _report_no_session(scope: Scope, json_mode: bool) -> None:

@@ -39,7 +39,7 @@ def claude_code(
     """
     from .claude import ClaudeCodeReader
 
-    reader = ClaudeCodeReader([path] if path else None)
+    reader = ClaudeCodeReader(_existing(path))
     import_logs(reader, since=since, dry_run=dry_run, json_mode=json)
 
 
@@ -62,8 +62,21 @@ def codex(
     """
     from .codex import CodexReader
 
-    reader = CodexReader([path] if path else None)
+    reader = CodexReader(_existing(path))
     import_logs(reader, since=since, dry_run=dry_run, json_mode=json)
+
+
+def _existing(path: Path | None) -> list[Path] | None:
+    """The folder given with --path, checked; None for the default places.
+
+    Raises:
+        InvalidInputError: The path does not exist.
+    """
+    if path is None:
+        return None
+    if not path.exists():
+        raise InvalidInputError(f"no such file or folder: '{path}'")
+    return [path]
 
 
 def auto_log(*, json: JsonFlag = False) -> None:

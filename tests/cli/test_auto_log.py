@@ -197,3 +197,14 @@ def test_the_installed_command_reads_stdin(cs_home, transcript, git_repo, run_cs
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["calls"]["imported"] == 1
+
+
+def test_a_budget_crossed_by_logged_calls_fires_its_alert(
+    run_cs, cs_home, hook, transcript, git_repo
+):
+    start(run_cs, git_repo)
+    assert run_cs("budget", "set", "--total", "0.001", "--json").exit_code == 0
+
+    result = hook(hook_input(transcript, git_repo), "--json")
+
+    assert [w["code"] for w in result.json["warnings"]] == ["budget_exceeded"]

@@ -209,3 +209,45 @@ def test_import_has_help(run_cs):
     assert result.exit_code == 0
     assert "claude-code" in result.stdout
     assert "codex" in result.stdout
+
+
+@pytest.mark.parametrize("agent", ["claude-code", "codex"], ids=["claude", "codex"])
+def test_a_missing_path_is_invalid_input(run_cs, tmp_path, agent):
+    result = run_cs("import", agent, "--path", str(tmp_path / "nope"), "--json")
+
+    assert result.exit_code == 1
+    assert result.json["error"] == {
+        "code": "invalid_input",
+        "message": f"no such file or folder: '{tmp_path / 'nope'}'",
+    }
+
+
+def test_no_logs_at_all_is_an_empty_import(run_cs, tmp_path):
+    home = {"HOME": str(tmp_path), "CLAUDE_CONFIG_DIR": ""}
+
+    result = run_cs("import", "claude-code", "--json", env=home)
+
+    assert result.json["files"] == {"found": 0, "read": 0, "unchanged": 0, "skipped": 0}
+    assert result.json["cost"] == 0
+
+
+def test_the_progress_bar_shows_only_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from cs_core import importing
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with importing._ProgressBar(enabled=True) as progress:
+        assert progress is not None
+        progress(512, 1024)
+    with importing._ProgressBar(enabled=False) as hidden:
+        assert hidden is None
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with importing._ProgressBar(enabled=True) as piped:
+        assert piped is None
