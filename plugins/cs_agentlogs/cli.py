@@ -12,10 +12,7 @@ from cs_core import InvalidInputError, import_logs, log_into_active_session
 JsonFlag = Annotated[
     bool, Parameter(name="--json", help="Print one JSON document on stdout.")
 ]
-PathOption = Annotated[
-    Path | None,
-    Parameter(name="--path", help="Read this folder (or file) instead of the default."),
-]
+PathOption = Annotated[Path | None, Parameter(name="--path")]
 
 app = App(name="import", help="Import AI usage that coding agents logged themselves.")
 
