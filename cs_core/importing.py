@@ -639,12 +639,20 @@ class _Store:
         if self.options.target is not None:
             return int(self.options.target["id"])
         sessions = self._known_sessions()
-        if call.session_key not in sessions:
-            info = found.get(call.session_key) or FoundSession(call.session_key, "")
-            new_id = self._create_session(info, call.timestamp) if write else 0
-            sessions[call.session_key] = new_id
+        key = call.session_key
+        if key not in sessions:
+            # Asked again inside the write lock: another import may have made it.
+            row = self.conn.execute(
+                "SELECT id FROM sessions WHERE source = ? AND external_id = ?",
+                (self.reader, key),
+            ).fetchone()
+            if row is not None:
+                sessions[key] = row[0]
+                return sessions[key]
+            info = found.get(key) or FoundSession(key, "")
+            sessions[key] = self._create_session(info, call.timestamp) if write else 0
             self.report.sessions_created += 1
-        return sessions[call.session_key]
+        return sessions[key]
 
     def _known_sessions(self) -> dict[str, int]:
         if self._sessions is None:

@@ -251,3 +251,27 @@ def test_the_progress_bar_shows_only_on_a_terminal(monkeypatch):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     with importing._ProgressBar(enabled=True) as piped:
         assert piped is None
+
+
+def test_two_imports_at_once_store_everything_once(cs_home, logs):
+    import subprocess
+    import sys
+
+    argv = [
+        sys.executable,
+        "-m",
+        "cs_core",
+        "import",
+        "claude-code",
+        "--path",
+        str(logs),
+    ]
+    runs = [
+        subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+
+    errors = [run.communicate()[1] for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0], errors
+    assert counts(cs_home)[:2] == (2, 5)
