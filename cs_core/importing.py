@@ -150,6 +150,7 @@ class ImportReport:
                     f"'{provider}': {count} calls stored with an unknown cost",
                 }
             )
+
         if self.broken_lines:
             found.append(
                 {
@@ -158,6 +159,7 @@ class ImportReport:
                     "and were skipped",
                 }
             )
+
         return found
 
 
@@ -197,8 +199,10 @@ def run_import(
     report = ImportReport(reader.name, options.dry_run)
     states = load_states(conn, options.state_name or reader.name)
     store = _Store(conn, book, reader.name, options, report)
+
     pending = _pending_files(reader.files(), states, options.since, report)
     total = sum(stat.st_size - start for _, stat, start, _ in pending)
+
     done = 0
     for path, stat, start, resume in pending:
         done += stat.st_size - start
@@ -211,6 +215,7 @@ def run_import(
         store.add(path, result, _state_after(stat, end, result), skipped)
         if options.progress:
             options.progress(done, total)
+
     return report
 
 
@@ -222,6 +227,7 @@ def _pending_files(
 ) -> list[tuple[Path, os.stat_result, int, dict[str, Any] | None]]:
     pending = []
     since_ns = _instant_ns(since) if since else None
+
     for path in paths:
         report.files_found += 1
         try:
@@ -229,6 +235,7 @@ def _pending_files(
         except OSError:
             report.files_skipped += 1
             continue
+
         state = states.get(str(path))
         if state and _unchanged(state, stat):
             report.files_unchanged += 1
@@ -236,6 +243,7 @@ def _pending_files(
         if since_ns is not None and stat.st_mtime_ns < since_ns:
             report.files_skipped += 1
             continue
+
         start, resume = _resume_point(state, stat)
         pending.append((path, stat, start, resume))
     return pending
@@ -287,6 +295,7 @@ def _read_file(
             result = reader.parse(path, lines, resume)
     except OSError:
         return None
+
     if since is None:
         return result, position[0], False
     kept = [call for call in result.calls if call.timestamp >= since]
@@ -316,6 +325,7 @@ def matching_lines(
         chunk = handle.read(CHUNK_BYTES)
         if not chunk:
             return
+
         buffer = pending + chunk
         last = buffer.rfind(b"\n")
         if last >= 0:
@@ -324,13 +334,16 @@ def matching_lines(
             position[0] = base
             pending = buffer[last + 1 :]
             continue
+
         if len(buffer) < LONG_LINE_BYTES:
             pending = buffer
             continue
+
         scanned = _scan_long_line(handle, buffer, needles)
         if scanned is None:
             return
         length, found = scanned
+
         if found:
             handle.seek(base)
             yield handle.read(length)[:-1]
@@ -351,10 +364,12 @@ def _scan_long_line(
     """
     keep = max(len(needle) for needle in needles) - 1
     length, found, tail = len(head), any(n in head for n in needles), head[-keep:]
+
     while True:
         chunk = handle.read(CHUNK_BYTES)
         if not chunk:
             return None
+
         newline = chunk.find(b"\n")
         part = chunk if newline < 0 else chunk[: newline + 1]
         found = found or any(n in tail + part for n in needles)
@@ -459,6 +474,7 @@ class _Pricer:
         source, resolved = self.lookup(call.provider, call.model)
         usage = _usage(call, source)
         tokens = source.total_tokens(usage)
+
         rates: tuple[float | None, ...]
         if resolved is None:
             cost, cost_source, rates, tier = None, None, (None,) * 6, None
@@ -467,6 +483,7 @@ class _Pricer:
             cost, cost_source = float(priced.cost_usd), resolved.source
             rates = tuple(float(getattr(priced.rates, name)) for name in _RATES)
             tier = priced.tier_above
+
         return (
             session_id, call.provider, resolved.model if resolved else call.model,
             call.model, tokens, usage.prompt_tokens, usage.completion_tokens, cost,
@@ -486,9 +503,11 @@ def _usage(call: FoundCall, source: PriceSource) -> Usage:
     read = call.cache_read_tokens
     if source.cache_in_prompt:
         read = min(read, prompt)
+
     reasoning = call.reasoning_tokens
     if source.reasoning_in_completion:
         reasoning = min(reasoning, completion)
+
     return Usage(
         provider=call.provider,
         model=call.model,
@@ -529,9 +548,11 @@ class _Store:
         report.files_read += 1
         report.broken_lines += result.broken_lines
         report.calls_found += len(result.calls)
+
         if self.options.dry_run:
             self._store_calls(result, write=False)
             return
+
         with transaction(self.conn):
             last_id = self.conn.execute("SELECT MAX(id) FROM ai_usage").fetchone()[0]
             touched = self._store_calls(result, write=True)
@@ -550,7 +571,9 @@ class _Store:
             # Nothing is stored in a dry run: remember what earlier files gave.
             known |= self._dry_seen & {call.external_id for call in result.calls}
             self._dry_seen.update(call.external_id for call in result.calls)
+
         touched = self._upgrade([c for c in result.calls if c.external_id in known])
+
         by_session: dict[int, list[tuple[Any, ...]]] = {}
         for call in result.calls:
             if call.external_id in known:
@@ -559,10 +582,12 @@ class _Store:
             row = self.pricer.row(session_id, self.reader, call)
             by_session.setdefault(session_id, []).append(row)
             self._count(row)
+
         if write:
             for rows in by_session.values():
                 for start in range(0, len(rows), BATCH_ROWS):
                     self.conn.executemany(_INSERT, rows[start : start + BATCH_ROWS])
+
         return touched | set(by_session)
 
     def _announce(self, after_id: int) -> None:
@@ -599,11 +624,13 @@ class _Store:
                 chunk,
             )
             found.update(row[0] for row in rows)
+
         return found
 
     def _upgrade(self, calls: list[FoundCall]) -> set[int]:
         """Replace incomplete copies this importer stored earlier (streaming)."""
         touched = set()
+
         for call in calls:
             session_id = self._existing_session(call)
             if session_id is None:
@@ -615,6 +642,7 @@ class _Store:
                 and self.conn.execute(_UPGRADE, values).rowcount
             ):
                 touched.add(session_id)
+
         return touched
 
     def _existing_session(self, call: FoundCall) -> int | None:
@@ -638,6 +666,7 @@ class _Store:
     ) -> int:
         if self.options.target is not None:
             return int(self.options.target["id"])
+
         sessions = self._known_sessions()
         key = call.session_key
         if key not in sessions:
@@ -649,6 +678,7 @@ class _Store:
             if row is not None:
                 sessions[key] = row[0]
                 return sessions[key]
+
             info = found.get(key) or FoundSession(key, "")
             sessions[key] = self._create_session(info, call.timestamp) if write else 0
             self.report.sessions_created += 1
@@ -686,6 +716,7 @@ class _Store:
                 info.key,
             ),
         )
+
         return int(cursor.lastrowid or 0)
 
     def _scope(self, cwd: str | None) -> Scope:

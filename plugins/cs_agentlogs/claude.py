@@ -79,6 +79,7 @@ class ClaudeCodeReader:
             found = _call(record, path, result)
             if found is not None:
                 _keep_best(best, *found)
+
         result.calls = [call for call, _ in best.values()]
         return result
 
@@ -91,6 +92,7 @@ def _keep_best(
     if old is None:
         best[call.external_id] = (call, side)
         return
+
     old_call, old_side = old
     if old_side and not side:
         best[call.external_id] = (call, side)
@@ -120,15 +122,18 @@ def _call(record: Any, path: Path, result: FileResult) -> tuple[FoundCall, bool]
     if not isinstance(record, dict):
         result.broken_lines += 1
         return None
+
     message = record.get("message")
     if record.get("type") != "assistant" or not isinstance(message, dict):
         return None
+
     usage = message.get("usage")
     model = message.get("model")
     if not isinstance(usage, dict) or not isinstance(model, str):
         return None
     if not model or model == SYNTHETIC_MODEL:
         return None
+
     counts = _counts(usage)
     stamp = normalize_timestamp(record.get("timestamp"))
     if counts is None or stamp is None:
@@ -136,6 +141,7 @@ def _call(record: Any, path: Path, result: FileResult) -> tuple[FoundCall, bool]
         return None
     if not any(counts):
         return None
+
     session = _session(record, path, result)
     side = record.get("isSidechain") is True or is_subagent_file(path)
     call = FoundCall(
@@ -151,6 +157,7 @@ def _call(record: Any, path: Path, result: FileResult) -> tuple[FoundCall, bool]
         cache_write_1h_tokens=counts[4],
         agent_name=_agent(record, path) if side else MAIN_AGENT,
     )
+
     return call, side
 
 
@@ -164,6 +171,7 @@ def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int] | None:
         count(usage.get("output_tokens", 0)),
         count(usage.get("cache_read_input_tokens") or 0),
     ]
+
     split = usage.get("cache_creation")
     if isinstance(split, dict):
         values.append(count(split.get("ephemeral_5m_input_tokens") or 0))
@@ -171,6 +179,7 @@ def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int] | None:
     else:
         values.append(count(usage.get("cache_creation_input_tokens") or 0))
         values.append(0)
+
     if any(value is None for value in values):
         return None
     return tuple(values)  # type: ignore[return-value]
@@ -181,6 +190,7 @@ def _session(record: dict[str, Any], path: Path, result: FileResult) -> str:
     key = record.get("sessionId")
     if not isinstance(key, str) or not key:
         key = path.parent.parent.name if is_subagent_file(path) else path.stem
+
     found = result.sessions.get(key)
     if found is None:
         found = result.sessions[key] = FoundSession(key, f"Claude Code {key[:8]}")
@@ -188,6 +198,7 @@ def _session(record: dict[str, Any], path: Path, result: FileResult) -> str:
         found.cwd = record["cwd"]
     if found.branch is None and isinstance(record.get("gitBranch"), str):
         found.branch = record["gitBranch"] or None
+
     return key
 
 

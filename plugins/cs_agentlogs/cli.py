@@ -108,6 +108,7 @@ def _read_hook(text: str) -> dict[str, Any]:
             "auto-log expects a Claude Code hook's JSON on stdin",
             hint="Run it from a Stop or SubagentStop hook (see docs/agent-logs.md).",
         ) from None
+
     if not isinstance(hook, dict) or not isinstance(hook.get("transcript_path"), str):
         raise InvalidInputError("the hook's JSON has no 'transcript_path'")
     return hook

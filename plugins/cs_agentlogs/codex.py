@@ -67,6 +67,7 @@ class CodexReader:
         """Return the calls of the new lines of one rollout file."""
         state = _State(resume, path)
         result = FileResult()
+
         for line in lines:
             try:
                 record = json.loads(line)
@@ -79,6 +80,7 @@ class CodexReader:
             call = state.feed(record, result)
             if call is not None:
                 result.calls.append(call)
+
         result.sessions[state.session] = FoundSession(
             state.session, f"Codex {state.session[:8]}", state.cwd
         )
@@ -116,6 +118,7 @@ class _State:
         kind, payload = record.get("type"), record.get("payload")
         if not isinstance(payload, dict):
             return None
+
         if kind == "session_meta":
             self._meta(record, payload)
         elif kind == "turn_context":
@@ -132,6 +135,7 @@ class _State:
             self.session = payload["id"]
         if isinstance(payload.get("cwd"), str):
             self.cwd = payload["cwd"]
+
         source = payload.get("source")
         forked = payload.get("forked_from_id") or payload.get("forkedFromId")
         spawned = isinstance(source, dict) and _mentions_subagent(source)
@@ -150,13 +154,16 @@ class _State:
         info = payload.get("info")
         if not isinstance(info, dict):
             return None
+
         stamp = normalize_timestamp(record.get("timestamp"))
         delta = self._delta(info, stamp) if stamp is not None else None
         if delta is None:
             result.broken_lines += 1
             return None
+
         if not any(delta):
             return None
+
         prompt, cached, completion, reasoning = delta
         return FoundCall(
             external_id=f"codex:{self.session}:{index}",
@@ -178,9 +185,11 @@ class _State:
         if total is None:
             # Without a running total there is no way to tell a repeat apart.
             return last
+
         if self._is_replay(stamp):
             self.total, self.baselined = total, True
             return [0, 0, 0, 0]
+
         previous, self.total = self.total, total
         if total == previous:
             return [0, 0, 0, 0]

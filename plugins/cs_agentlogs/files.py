@@ -13,6 +13,7 @@ def jsonl_files(roots: Iterable[Path]) -> list[Path]:
     """
     found: list[str] = []
     scanned: list[str] = []
+
     for root in roots:
         real = os.path.realpath(root)
         if any(real == done or real.startswith(done + os.sep) for done in scanned):
@@ -22,6 +23,7 @@ def jsonl_files(roots: Iterable[Path]) -> list[Path]:
             found.append(str(root))
         else:
             found.extend(_walk(str(root)))
+
     return [Path(path) for path in sorted(found)]
 
 
