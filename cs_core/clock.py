@@ -69,13 +69,17 @@ def zone_named(name: str) -> tzinfo:
         return UTC
     try:
         return ZoneInfo(name.lstrip(":"))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidInputError(f"unknown time zone '{name}'") from None
 
 
 def display_zone() -> tuple[tzinfo, str]:
     """Return the zone days are counted in, and its name."""
-    for name in (_zone_override, os.environ.get("CODESESSION_TZ"), os.environ.get("TZ")):
+    for name in (
+        _zone_override,
+        os.environ.get("CODESESSION_TZ"),
+        os.environ.get("TZ"),
+    ):
         if name:
             return zone_named(name), name.lstrip(":")
     local = datetime.now().astimezone().tzinfo or UTC

@@ -8,6 +8,9 @@ from cyclopts import Parameter
 
 from .. import output
 from ..db import connect
+from ..errors import InvalidInputError
+
+MAX_LIMIT = 1_000_000_000
 
 JsonFlag = Annotated[
     bool, Parameter(name="--json", help="Print one JSON document on stdout.")
@@ -44,3 +47,15 @@ def emit(
         return
     human()
     output.warn(warnings or [])
+
+
+def parse_limit(value: str, flag: str) -> int:
+    """Parse a count such as `--limit`: a whole number from 1 to a billion.
+
+    Raises:
+        InvalidInputError: Anything else.
+    """
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LIMIT:
+        raise InvalidInputError(f"{flag} must be a whole number from 1 to {MAX_LIMIT}")
+    return int(text)

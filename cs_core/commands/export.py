@@ -9,7 +9,7 @@ from ..errors import InvalidInputError
 from ..export import iter_calls, iter_sessions, open_target, session_filter
 from ..models import ExportOptions
 from ..stats import make_period
-from . import JsonFlag, open_db
+from . import JsonFlag, open_db, parse_limit
 
 
 def export(
@@ -42,7 +42,7 @@ def export(
     if writer is None:
         names = ", ".join(sorted(formats.items)) or "none"
         raise InvalidInputError(f"unknown export format '{format}'; available: {names}")
-    count = _parse_limit(limit)
+    count = None if limit is None else parse_limit(limit, "--limit")
     zone, _ = clock.display_zone()
     where, params = session_filter(make_period(since, until, False, zone), project)
     conn = open_db()
@@ -50,24 +50,22 @@ def export(
     options = ExportOptions(kind="calls" if calls else "sessions", excel=excel)
     with open_target(output_file) as stream:
         written = plugins.call_plugin(
-            formats.owners[format], writer.write, rows=rows, stream=stream, options=options
+            formats.owners[format],
+            writer.write,
+            rows=rows,
+            stream=stream,
+            options=options,
         )
     if output_file is not None:
         _report(output_file, format, options.kind, written, json)
 
 
-def _parse_limit(limit: str | None) -> int | None:
-    if limit is None:
-        return None
-    if not limit.isdigit() or int(limit) < 1:
-        raise InvalidInputError(f"--limit must be a positive whole number, not '{limit}'")
-    return int(limit)
-
-
 def _report(path: str, fmt: str, kind: str, written: int, json_mode: bool) -> None:
     if json_mode:
         output.emit_json(
-            output.envelope({"output": path, "format": fmt, "kind": kind, "rows": written})
+            output.envelope(
+                {"output": path, "format": fmt, "kind": kind, "rows": written}
+            )
         )
     else:
         output.write_stderr(f"Wrote {written} {kind} to {path}")

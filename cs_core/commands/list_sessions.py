@@ -7,7 +7,7 @@ from cyclopts import Parameter
 from .. import clock, output
 from ..errors import InvalidInputError
 from ..stats import make_period
-from . import JsonFlag, open_db
+from . import JsonFlag, open_db, parse_limit
 
 
 def list_sessions(
@@ -39,10 +39,13 @@ def list_sessions(
 
 
 def _query(
-    limit: str, since: str | None, until: str | None, project: str | None, status: str | None
+    limit: str,
+    since: str | None,
+    until: str | None,
+    project: str | None,
+    status: str | None,
 ) -> tuple[str, list[Any]]:
-    if not limit.isdigit() or int(limit) < 1:
-        raise InvalidInputError(f"--limit must be a positive whole number, not '{limit}'")
+    count = parse_limit(limit, "--limit")
     if status not in (None, "active", "completed"):
         raise InvalidInputError(f"--status must be active or completed, not '{status}'")
     zone, _ = clock.display_zone()
@@ -58,15 +61,27 @@ def _query(
         where += " AND status = ?"
         params.append(status)
     sql = f"SELECT * FROM sessions WHERE {where} ORDER BY start_time DESC, id DESC LIMIT ?"
-    return sql, [*params, int(limit)]
+    return sql, [*params, count]
 
 
 def _print_human(sessions: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table()
-    for column in ("ID", "Name", "Status", "Started", "Duration", "Files", "Commits", "Cost"):
-        table.add_column(column, justify="right" if column in ("ID", "Files", "Commits", "Cost") else "left")
+    for column in (
+        "ID",
+        "Name",
+        "Status",
+        "Started",
+        "Duration",
+        "Files",
+        "Commits",
+        "Cost",
+    ):
+        table.add_column(
+            column,
+            justify="right" if column in ("ID", "Files", "Commits", "Cost") else "left",
+        )
     for s in sessions:
         table.add_row(
             str(s["id"]),
