@@ -87,8 +87,8 @@ class LogReader(Protocol):
     name: str
     needles: tuple[bytes, ...]
 
-    def files(self) -> list[Path]:
-        """Return the log files to read, in the order they must be read."""
+    def files(self) -> list[str]:
+        """Return the paths of the log files to read, in reading order."""
 
     def parse(
         self, path: Path, lines: Iterable[bytes], resume: dict[str, Any] | None
@@ -220,7 +220,7 @@ def run_import(
 
 
 def _pending_files(
-    paths: list[Path],
+    paths: list[str],
     states: dict[str, FileState],
     since: str | None,
     report: ImportReport,
@@ -231,12 +231,12 @@ def _pending_files(
     for path in paths:
         report.files_found += 1
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
             report.files_skipped += 1
             continue
 
-        state = states.get(str(path))
+        state = states.get(path)
         if state and _unchanged(state, stat):
             report.files_unchanged += 1
             continue
@@ -245,7 +245,7 @@ def _pending_files(
             continue
 
         start, resume = _resume_point(state, stat)
-        pending.append((path, stat, start, resume))
+        pending.append((Path(path), stat, start, resume))
     return pending
 
 

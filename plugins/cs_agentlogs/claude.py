@@ -36,9 +36,10 @@ def default_roots() -> list[Path]:
     return [home / ".config" / "claude" / "projects", home / ".claude" / "projects"]
 
 
-def is_subagent_file(path: Path) -> bool:
+def is_subagent_file(path: str | Path) -> bool:
     """Return True for a subagent's transcript (`subagents/agent-<id>.jsonl`)."""
-    return path.parent.name == "subagents" or path.name.startswith("agent-")
+    folder, name = os.path.split(path)
+    return os.path.basename(folder) == "subagents" or name.startswith("agent-")
 
 
 class ClaudeCodeReader:
@@ -54,7 +55,7 @@ class ClaudeCodeReader:
     def __init__(self, roots: list[Path] | None = None) -> None:
         self.roots = roots if roots is not None else default_roots()
 
-    def files(self) -> list[Path]:
+    def files(self) -> list[str]:
         """Return the transcripts, main sessions before subagents.
 
         Reading the parents first lets a subagent's replay of a parent message

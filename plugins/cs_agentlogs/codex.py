@@ -49,16 +49,17 @@ class CodexReader:
     def __init__(self, roots: list[Path] | None = None) -> None:
         self.roots = roots
 
-    def files(self) -> list[Path]:
+    def files(self) -> list[str]:
         """Return the rollout files; a file in `sessions/` hides its archived twin."""
         if self.roots is not None:
             return jsonl_files(self.roots)
-        found: list[Path] = []
+        found: list[str] = []
         for home in default_homes():
             live = jsonl_files([home / "sessions"])
-            names = {path.name for path in live}
+            names = {os.path.basename(path) for path in live}
             archived = jsonl_files([home / "archived_sessions"])
-            found += live + [path for path in archived if path.name not in names]
+            found += live
+            found += [p for p in archived if os.path.basename(p) not in names]
         return found
 
     def parse(

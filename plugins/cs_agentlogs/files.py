@@ -5,8 +5,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
-def jsonl_files(roots: Iterable[Path]) -> list[Path]:
+def jsonl_files(roots: Iterable[Path]) -> list[str]:
     """Return every `*.jsonl` file under `roots`, sorted by path.
+
+    Paths stay strings: building thousands of `Path` objects costs more than a
+    run with nothing new to read may take.
 
     A root listed twice (or inside another root) is scanned once. Symbolic links
     to folders are not followed, so no file is found twice below one root.
@@ -19,12 +22,14 @@ def jsonl_files(roots: Iterable[Path]) -> list[Path]:
         if any(real == done or real.startswith(done + os.sep) for done in scanned):
             continue
         scanned.append(real)
-        if os.path.isfile(root):
-            found.append(str(root))
+        # Absolute, so a file's read position is found again from any folder.
+        top = os.path.abspath(root)
+        if os.path.isfile(top):
+            found.append(top)
         else:
-            found.extend(_walk(str(root)))
+            found.extend(_walk(top))
 
-    return [Path(path) for path in sorted(found)]
+    return sorted(found)
 
 
 def _walk(root: str) -> Iterator[str]:

@@ -275,3 +275,20 @@ def test_two_imports_at_once_store_everything_once(cs_home, logs):
 
     assert [run.returncode for run in runs] == [0, 0], errors
     assert counts(cs_home)[:2] == (2, 5)
+
+
+def test_a_relative_path_finds_its_read_positions_from_another_folder(
+    run_cs, logs, tmp_path
+):
+    run_cs("import", "claude-code", "--path", "claude", "--json", cwd=tmp_path)
+
+    again = run_cs(
+        "import",
+        "claude-code",
+        "--path",
+        "../claude",
+        "--json",
+        cwd=tmp_path / "cs-home",
+    )
+
+    assert again.json["files"]["unchanged"] == 3
