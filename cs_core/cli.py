@@ -19,25 +19,85 @@ from .errors import CsError, InternalError, InvalidInputError
 
 log = logging.getLogger(__name__)
 
-BUILTIN_COMMANDS: dict[str, str] = {
-    "start": "cs_core.commands.start:start",
-    "log-ai": "cs_core.commands.log_ai:log_ai",
-    "note": "cs_core.commands.note:note",
-    "status": "cs_core.commands.status:status",
-    "end": "cs_core.commands.end:end",
-    "show": "cs_core.commands.show:show",
-    "list": "cs_core.commands.list_sessions:list_sessions",
-    "stats": "cs_core.commands.stats:stats",
-    "export": "cs_core.commands.export:export",
-    "recover": "cs_core.commands.recover:recover",
-    "delete": "cs_core.commands.delete:delete",
-    "plugins": "cs_core.commands.plugins:plugins",
-    "pricing": "cs_core.commands.pricing:app",
-    "reprice": "cs_core.commands.reprice:reprice",
-    "dashboard": "cs_core.commands.dashboard:dashboard",
-    "budget": "cs_core.commands.budget:app",
-    "alerts": "cs_core.commands.alerts:app",
-    "mcp": "cs_core.commands.mcp:mcp",
+# name: (import string, the summary `cs --help` shows). The summary repeats the
+# first line of the command's docstring, so listing commands imports none of them;
+# tests/test_docs.py keeps the two equal.
+BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
+    "start": (
+        "cs_core.commands.start:start",
+        "Start tracking a session in this repository (or folder).",
+    ),
+    "log-ai": (
+        "cs_core.commands.log_ai:log_ai",
+        "Record one AI call in the active session and price it.",
+    ),
+    "note": (
+        "cs_core.commands.note:note",
+        "Add a timestamped note to the active session.",
+    ),
+    "status": (
+        "cs_core.commands.status:status",
+        "Show the active session: cost so far, tokens, calls and duration.",
+    ),
+    "end": (
+        "cs_core.commands.end:end",
+        "End the active session: record files and commits, report the cost.",
+    ),
+    "show": (
+        "cs_core.commands.show:show",
+        "Show a session (default: the latest) with its AI calls and notes.",
+    ),
+    "list": (
+        "cs_core.commands.list_sessions:list_sessions",
+        "List the latest sessions, newest first.",
+    ),
+    "stats": (
+        "cs_core.commands.stats:stats",
+        "Show totals: sessions, time, files, commits, spend and tokens.",
+    ),
+    "export": (
+        "cs_core.commands.export:export",
+        "Export sessions (newest first), or one row per AI call with --calls.",
+    ),
+    "recover": (
+        "cs_core.commands.recover:recover",
+        "End active sessions idle for longer than --max-age hours, at their last "
+        "activity.",
+    ),
+    "delete": (
+        "cs_core.commands.delete:delete",
+        "Delete a session with its AI calls, notes, files and commits.",
+    ),
+    "plugins": (
+        "cs_core.commands.plugins:plugins",
+        "List the loaded plugins, their version and the hooks each implements.",
+    ),
+    "pricing": (
+        "cs_core.commands.pricing:app",
+        "List and change the prices AI calls are costed at.",
+    ),
+    "reprice": (
+        "cs_core.commands.reprice:reprice",
+        "Recompute the cost of stored calls from today's prices (manual costs "
+        "stay).",
+    ),
+    "dashboard": (
+        "cs_core.commands.dashboard:dashboard",
+        "Serve the dashboard on this machine and open it in the browser.",
+    ),
+    "budget": (
+        "cs_core.commands.budget:app",
+        "Set, show, clear and check spending limits.",
+    ),
+    "alerts": (
+        "cs_core.commands.alerts:app",
+        "Configure where budget alerts go; list those that fired.",
+    ),
+    "mcp": (
+        "cs_core.commands.mcp:mcp",
+        "Serve cs as MCP tools over stdio (register with: claude mcp add cs -- cs "
+        "mcp).",
+    ),
 }
 ALIASES = {"ls": "list"}
 
@@ -52,9 +112,9 @@ def build_app(*, with_plugins: bool = False) -> App:
         result_action="return_value",
         default_parameter=Parameter(negative=()),
     )
-    for name, target in BUILTIN_COMMANDS.items():
+    for name, (target, summary) in BUILTIN_COMMANDS.items():
         aliases = [alias for alias, of in ALIASES.items() if of == name]
-        app.command(target, name=name, alias=aliases or None)
+        app.command(target, name=name, alias=aliases or None, help=summary)
     if with_plugins:
         _add_plugin_commands(app)
     return app
