@@ -77,9 +77,14 @@ class TrackedSession:
     def __enter__(self) -> "TrackedSession":
         """Start (or with `resume`, continue) the session."""
         self._conn = connect()
-        row, resumed = start_session(
-            self._conn, self.name, resolve_scope(self.cwd), resume=self.resume
-        )
+        try:
+            row, resumed = start_session(
+                self._conn, self.name, resolve_scope(self.cwd), resume=self.resume
+            )
+        except BaseException:
+            self._conn.close()
+            self._conn = None
+            raise
         self._row, self._owned = row, not resumed
         return self
 

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-from . import clock
+from . import clock, events
 from .db import transaction
 from .errors import BudgetExceededError, DatabaseError, InvalidInputError
 from .output import format_usd, money
@@ -225,6 +225,7 @@ def evaluate(
                 continue
             event_id = _record(conn, status, threshold, session["id"], call_id, stamp)
             if event_id is not None:
+                events.record_alert(conn, event_id)
                 fired.append(alert_object(_event(conn, event_id)))
     return fired
 

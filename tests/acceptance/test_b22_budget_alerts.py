@@ -43,7 +43,10 @@ def events(home: Path) -> list[tuple]:
 
 def test_b22_budget_alerts(run_cs, git_repo: Path, log, cs_home: Path) -> None:
     env = {"CODESESSION_NOW": DAY1.format("08:00:00.000")}
-    assert run_cs("budget", "set", "--daily", "1.00", "--warn-at", "80", env=env).exit_code == 0
+    assert (
+        run_cs("budget", "set", "--daily", "1.00", "--warn-at", "80", env=env).exit_code
+        == 0
+    )
     assert run_cs("start", "b22", "--json", cwd=git_repo, env=env).exit_code == 0
 
     first = log("0.70", DAY1.format("09:00:00.000"))
