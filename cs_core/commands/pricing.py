@@ -81,8 +81,9 @@ def _key(model: str, provider: str | None) -> str:
 @app.command(name="set")
 def set_price(
     model: str,
-    input: Rate,
-    output_rate: Annotated[str, Parameter(name="OUTPUT", allow_leading_hyphen=True)],
+    input_price: Rate,
+    output_price: Rate,
+    /,
     *,
     provider: str | None = None,
     cache_read: OptionalRate = None,
@@ -96,8 +97,8 @@ def set_price(
 
     Args:
         model: The model id.
-        input: Price of input tokens.
-        output_rate: Price of output tokens.
+        input_price: Price of input tokens.
+        output_price: Price of output tokens.
         provider: Store it as PROVIDER/MODEL, for that provider only.
         cache_read: Price of cached input tokens read (default: the input price).
         cache_write: Price of input tokens written to the cache (default: input).
@@ -105,8 +106,8 @@ def set_price(
         json: Print one JSON document on stdout.
     """
     entry: dict[str, str] = {
-        "input": str(parse_rate(input, "input price")),
-        "output": str(parse_rate(output_rate, "output price")),
+        "input": str(parse_rate(input_price, "input price")),
+        "output": str(parse_rate(output_price, "output price")),
     }
     for field, value in (
         ("cacheRead", cache_read),
