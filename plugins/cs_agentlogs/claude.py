@@ -71,13 +71,14 @@ class ClaudeCodeReader:
         """Return the calls of the new lines of one transcript, deduplicated."""
         result = FileResult()
         best: dict[str, tuple[FoundCall, bool]] = {}
+        where = _Where(path)
         for line in lines:
             try:
                 record = json.loads(line)
             except ValueError:
                 result.broken_lines += 1
                 continue
-            found = _call(record, path, result)
+            found = _call(record, where, result)
             if found is not None:
                 _keep_best(best, *found)
 
@@ -95,11 +96,10 @@ def _keep_best(
         return
 
     old_call, old_side = old
-    if old_side and not side:
+    main_over_side = old_side and not side
+    larger = old_side == side and _size(call) > _size(old_call)
+    if main_over_side or larger:
         best[call.external_id] = (call, side)
-    elif old_side == side and _size(call) > _size(old_call):
-        # Keep the first copy's agent: the later one may be a replay of it.
-        best[call.external_id] = (_with_agent(call, old_call.agent_name), side)
 
 
 def _size(call: FoundCall) -> int:
@@ -112,13 +112,19 @@ def _size(call: FoundCall) -> int:
     )
 
 
-def _with_agent(call: FoundCall, agent: str | None) -> FoundCall:
-    from dataclasses import replace
+class _Where:
+    """What a transcript's name says: subagent or not, its session, its agent."""
 
-    return replace(call, agent_name=agent)
+    def __init__(self, path: Path) -> None:
+        self.subagent = is_subagent_file(path)
+        self.session = path.parent.parent.name if self.subagent else path.stem
+        stem = path.stem
+        self.agent = stem[len("agent-") :] if stem.startswith("agent-") else ""
 
 
-def _call(record: Any, path: Path, result: FileResult) -> tuple[FoundCall, bool] | None:
+def _call(
+    record: Any, where: _Where, result: FileResult
+) -> tuple[FoundCall, bool] | None:
     """Return the call of one line and whether it is a subagent's, or None."""
     if not isinstance(record, dict):
         result.broken_lines += 1
@@ -143,8 +149,8 @@ def _call(record: Any, path: Path, result: FileResult) -> tuple[FoundCall, bool]
     if not any(counts):
         return None
 
-    session = _session(record, path, result)
-    side = record.get("isSidechain") is True or is_subagent_file(path)
+    session = _session(record, where, result)
+    side = record.get("isSidechain") is True or where.subagent
     call = FoundCall(
         external_id=_external_id(record, message, session),
         session_key=session,
@@ -156,7 +162,7 @@ def _call(record: Any, path: Path, result: FileResult) -> tuple[FoundCall, bool]
         cache_read_tokens=counts[2],
         cache_write_tokens=counts[3],
         cache_write_1h_tokens=counts[4],
-        agent_name=_agent(record, path) if side else MAIN_AGENT,
+        agent_name=_agent(record, where) if side else MAIN_AGENT,
     )
 
     return call, side
@@ -186,11 +192,11 @@ def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int] | None:
     return tuple(values)  # type: ignore[return-value]
 
 
-def _session(record: dict[str, Any], path: Path, result: FileResult) -> str:
+def _session(record: dict[str, Any], where: _Where, result: FileResult) -> str:
     """Return the agent session a line belongs to, noting what is known of it."""
     key = record.get("sessionId")
     if not isinstance(key, str) or not key:
-        key = path.parent.parent.name if is_subagent_file(path) else path.stem
+        key = where.session
 
     found = result.sessions.get(key)
     if found is None:
@@ -212,9 +218,8 @@ def _external_id(record: dict[str, Any], message: dict[str, Any], session: str) 
     return f"claude-code:{session}:{request}"
 
 
-def _agent(record: dict[str, Any], path: Path) -> str:
+def _agent(record: dict[str, Any], where: _Where) -> str:
     agent_id = record.get("agentId")
     if not isinstance(agent_id, str) or not agent_id:
-        stem = path.stem
-        agent_id = stem[len("agent-") :] if stem.startswith("agent-") else ""
+        agent_id = where.agent
     return f"subagent:{agent_id}" if agent_id else "subagent"
