@@ -182,8 +182,14 @@ def generate(
     return written, sum(1 for _ in folder.rglob("*.jsonl"))
 
 
-def run_cs(args: list[str], env: dict[str, str]) -> tuple[float, int | None, dict]:
-    """Run `cs` in a fresh process; return wall seconds, peak RSS in KiB, JSON."""
+def run_cs(args: list[str], env: dict[str, str]) -> tuple[float, int, float, dict]:
+    """Run `cs` in a fresh process.
+
+    Returns:
+        Wall seconds, peak RSS in KiB, CPU seconds (user + system: unlike wall
+        time, not inflated by other processes on the machine), and its JSON.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     argv = [sys.executable, "-m", "cs_core", *args]
     timed = Path("/usr/bin/time")
     if timed.exists():
@@ -191,13 +197,11 @@ def run_cs(args: list[str], env: dict[str, str]) -> tuple[float, int | None, dic
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    rss = (
-        int(peak.group(1))
-        if peak
-        else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    )
-    return elapsed, rss, json.loads(done.stdout)
+    rss = int(peak.group(1)) if peak else after.ru_maxrss
+    return elapsed, rss, cpu, json.loads(done.stdout)
 
 
 def main() -> None:
@@ -219,16 +223,18 @@ def main() -> None:
         print(f"generated {written / MIB:,.0f} MiB in {count:,} files "
               f"({time.perf_counter() - started:.1f} s)")  # fmt: skip
         args = ["import", "claude-code", "--path", str(logs), "--json"]
-        cold, rss, report = run_cs(args, env)
-        print(f"cold import:   {cold:6.2f} s  peak RSS {rss / 1024:,.0f} MB  "
+        cold, rss, cpu, report = run_cs(args, env)
+        print(f"cold import:   {cold:6.2f} s  (CPU {cpu:.2f} s)  "
+              f"peak RSS {rss / 1024:,.0f} MB  "
               f"{report['calls']['imported']:,} calls, "
               f"{report['calls']['duplicates']:,} duplicates dropped")  # fmt: skip
         runs = [run_cs(args, env) for _ in range(5)]
         warm = sorted(run[0] for run in runs)[len(runs) // 2]
-        again = runs[-1][2]
-        print(f"re-import:     {warm * 1000:6.0f} ms  (median of {len(runs)}; "
-              f"first {runs[0][0] * 1000:.0f} ms)  peak RSS "
-              f"{max(run[1] or 0 for run in runs) / 1024:,.0f} MB  "
+        warm_cpu = sorted(run[2] for run in runs)[len(runs) // 2]
+        again = runs[-1][3]
+        print(f"re-import:     {warm * 1000:6.0f} ms  (CPU {warm_cpu * 1000:.0f} ms; "
+              f"median of {len(runs)}, first {runs[0][0] * 1000:.0f} ms)  peak RSS "
+              f"{max(run[1] for run in runs) / 1024:,.0f} MB  "
               f"{again['files']['unchanged']:,} files unchanged, "
               f"{again['calls']['imported']} calls")  # fmt: skip
     finally:
