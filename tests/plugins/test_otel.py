@@ -549,3 +549,28 @@ def test_log_ai_does_not_import_opentelemetry_when_disabled(git_repo, cs_home):
 
     assert done.returncode == 0
     assert done.stderr == "[]"
+
+
+def test_budget_alert_becomes_a_warning_log_event(run_cs, git_repo, receiver):
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint} | at(T1)
+    enable(run_cs, receiver.endpoint)
+    assert run_cs("budget", "set", "--per-session", "1", "--json").exit_code == 0
+    run_cs("start", "s", "--json", cwd=git_repo, env=env)
+
+    run_cs(
+        "log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "10", "-c", "1.5", "--json",
+        cwd=git_repo, env=env,
+    )  # fmt: skip
+
+    alerts = [r for r in receiver.logs() if r.event_name == "codesession.alert"]
+    assert [(a.severity_number, a.severity_text) for a in alerts] == [(13, "WARN")]
+    assert alerts[0].time_unix_nano == nanos(T1)
+    assert attrs(alerts[0].attributes) == {
+        "codesession.alert.id": 1,
+        "codesession.budget.scope": "",
+        "codesession.budget.period": "session",
+        "codesession.budget.threshold_percent": 100.0,
+        "codesession.budget.spent_usd": 1.5,
+        "codesession.budget.limit_usd": 1.0,
+        "codesession.session.id": 1,
+    }
