@@ -34,6 +34,9 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     # sqlite-utils costs ~120 ms to import; only a migrating run pays for it.
     import sqlite_utils
 
+    # Rebuilt tables gain foreign keys; rows that an old database kept without
+    # a parent must survive the copy, so checks are off while migrating.
+    conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("BEGIN EXCLUSIVE")
     try:
         db = sqlite_utils.Database(conn)
@@ -45,6 +48,8 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def _apply_pending(conn: sqlite3.Connection, db: Any) -> None:
@@ -450,3 +455,92 @@ def m040_event_outbox(db: Any) -> None:
         ) WITHOUT ROWID"""
     )
     db["event_outbox"].create_index(["consumer", "id"], if_not_exists=True)
+
+
+@migration
+def m030_dashboard_indexes_and_views(db: Any) -> None:
+    """Covering indexes for the dashboard's aggregates, and two SQL views.
+
+    Totals per model, provider and agent, and sums over a time range, read only
+    an index; unpriced calls and file hotspots get small indexes of their own.
+    The views give SQL users calls and sessions with their context joined in.
+    """
+    for name, sql in (
+        ("idx_ai_usage_model_cover", "ai_usage (model, provider, agent_name, cost,"
+         " tokens, prompt_tokens, completion_tokens)"),
+        ("idx_ai_usage_time_cover", "ai_usage (timestamp, cost, tokens)"),
+        ("idx_ai_usage_unpriced", "ai_usage (session_id) WHERE cost IS NULL"),
+        ("idx_file_changes_path_session", "file_changes (file_path, session_id)"),
+    ):  # fmt: skip
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {sql}")
+    db.execute(
+        """CREATE VIEW IF NOT EXISTS calls_with_sessions AS
+        SELECT u.id, u.session_id, s.name AS session_name,
+            COALESCE(s.project_root, s.git_root, s.working_directory) AS project,
+            s.branch, u.timestamp, u.provider, u.model, u.agent_name,
+            u.prompt_tokens, u.completion_tokens, u.tokens, u.cost, u.cost_source
+        FROM ai_usage u JOIN sessions s ON s.id = u.session_id"""
+    )
+    db.execute(
+        """CREATE VIEW IF NOT EXISTS session_totals AS
+        SELECT s.id, s.name, s.status, s.start_time, s.end_time, s.duration,
+            COALESCE(s.project_root, s.git_root, s.working_directory) AS project,
+            COUNT(u.id) AS calls, SUM(u.cost) AS cost_usd,
+            COALESCE(SUM(u.cost IS NULL AND u.id IS NOT NULL), 0) AS unpriced_calls,
+            COALESCE(SUM(u.tokens), 0) AS tokens
+        FROM sessions s LEFT JOIN ai_usage u ON u.session_id = s.id
+        GROUP BY s.id"""
+    )
+
+
+@migration
+def m050_child_tables_reference_sessions(db: Any) -> None:
+    """Rebuild file_changes, commits and session_notes with a foreign key to sessions.
+
+    codesession-cli enforced none; every row and id is kept, orphans included.
+    """
+    for table, columns in _CHILD_TABLES.items():
+        definition = ",\n    ".join(f"{name} {decl}" for name, decl in columns.items())
+        _rebuild(
+            db,
+            table,
+            f"CREATE TABLE [new] (\n    {definition}\n)",
+            {name: f"[{name}]" for name in columns},
+        )
+    for table, column in (
+        ("file_changes", "session_id"),
+        ("file_changes", "file_path"),
+        ("commits", "session_id"),
+        ("session_notes", "session_id"),
+    ):
+        db[table].create_index([column], if_not_exists=True)
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_file_changes_path_session"
+        " ON file_changes (file_path, session_id)"
+    )
+
+
+_SESSION_ID = "INTEGER NOT NULL REFERENCES sessions(id)"
+_CHILD_TABLES: dict[str, dict[str, str]] = {
+    "file_changes": {
+        "id": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "session_id": _SESSION_ID,
+        "file_path": "TEXT NOT NULL",
+        "change_type": "TEXT NOT NULL",
+        "timestamp": "TEXT NOT NULL",
+        "old_path": "TEXT",
+    },
+    "commits": {
+        "id": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "session_id": _SESSION_ID,
+        "hash": "TEXT NOT NULL",
+        "message": "TEXT NOT NULL",
+        "timestamp": "TEXT NOT NULL",
+    },
+    "session_notes": {
+        "id": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "session_id": _SESSION_ID,
+        "message": "TEXT NOT NULL",
+        "timestamp": "TEXT NOT NULL",
+    },
+}

@@ -54,6 +54,9 @@ INSERT INTO file_changes VALUES
 INSERT INTO commits VALUES
     (1, 7, 'abcdef0123456789', 'fix login', '2025-01-02T10:40:00+01:00');
 INSERT INTO session_notes VALUES (1, 7, 'started', '2025-01-02T10:01:00.000Z');
+INSERT INTO ai_usage VALUES (6, 99, 'openai', 'gpt-4o', 5, 0.01,
+    '2025-01-04T10:05:00.000Z', 3, 2, NULL);
+INSERT INTO session_notes VALUES (2, 98, 'orphan note', '2025-01-04T10:01:00.000Z');
 """
 
 
@@ -91,6 +94,8 @@ def test_original_database_migrates_keeping_every_row(tmp_path: Path) -> None:
     assert calls[3]["prompt_tokens"] == 8000
     assert calls[3]["cost_source"] == "legacy"
     assert calls[5]["cost"] is None  # the original's negative cost becomes unknown
+    assert calls[6]["session_id"] == 99  # an orphan of a hand-deleted session stays
+    assert [fk.other_table for fk in db["session_notes"].foreign_keys] == ["sessions"]
     session = db["sessions"].get(7)
     assert (session["scope"], session["project_root"], session["end_reason"]) == (
         "/src/app", "/src/app", "ended",
@@ -119,7 +124,10 @@ def test_migrations_run_once(tmp_path: Path) -> None:
     connect(path).close()
 
     names = [
-        r[0] for r in sqlite3.connect(path).execute("SELECT name FROM _cs_migrations")
+        r[0]
+        for r in sqlite3.connect(path).execute(
+            "SELECT name FROM _cs_migrations ORDER BY rowid"
+        )
     ]
     assert names == [fn.__name__ for fn in MIGRATIONS]
 
