@@ -7,6 +7,7 @@ in the URL once (it is then kept in a cookie), or as a bearer token.
 """
 
 import secrets
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -104,6 +105,7 @@ def wrap(app: Asgi) -> Asgi:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
+        send = _timed(send)
         headers = _headers(scope)
         if not host_allowed(headers.get("host", ""), scope):
             await _refuse(send, 403, "Forbidden: unexpected Host header.\n")
@@ -134,6 +136,21 @@ def _with_cookie(send: Asgi) -> Asgi:
                 f"{TOKEN_COOKIE}={SETTINGS.token}; Path=/; HttpOnly; SameSite=Strict"
             )
             headers = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
+def _timed(send: Asgi) -> Asgi:
+    """Add a Server-Timing header: the time until the response started."""
+    started = time.perf_counter()
+
+    async def sending(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            elapsed = (time.perf_counter() - started) * 1000
+            timing = f"app;dur={elapsed:.1f}".encode()
+            headers = [*message.get("headers", []), (b"server-timing", timing)]
             message = {**message, "headers": headers}
         await send(message)
 

@@ -100,18 +100,22 @@ async def page(
 async def overview(datasette: Datasette, request: Request) -> Response:
     """The Overview page: KPIs, trends, projection, velocity."""
     zone, _ = display_zone()
-    data = await read(datasette, queries.overview, zone, now())
-    labels = [day["day"][5:] for day in data["trend"]]
-    cost_chart = charts.columns(labels, [day["cost"] for day in data["trend"]])
-    token_chart = charts.line(labels, [day["tokens"] for day in data["trend"]])
+    moment = now()
+    # Independent scans run side by side on Datasette's read connections.
+    totals, recent, trend = await asyncio.gather(
+        read(datasette, queries.totals),
+        read(datasette, queries.recent, zone, moment),
+        read(datasette, queries.daily_trend, zone, moment),
+    )
+    labels = [day["day"][5:] for day in trend]
     return await page(
         datasette,
         request,
         "cs_overview.html",
         "overview",
-        data=data,
-        cost_chart=cost_chart,
-        token_chart=token_chart,
+        data={**totals, **recent, "trend": trend},
+        cost_chart=charts.columns(labels, [day["cost"] for day in trend]),
+        token_chart=charts.line(labels, [day["tokens"] for day in trend]),
     )
 
 
@@ -192,27 +196,23 @@ async def models(datasette: Datasette, request: Request) -> Response:
     )
 
 
-def _insights(conn: sqlite3.Connection, zone: Any, moment: Any) -> dict[str, Any]:
-    return {
-        "hotspots": queries.hotspots(conn),
-        "heatmap": queries.heatmap(conn, zone, moment),
-        "projects": queries.projects(conn),
-    }
-
-
 async def insights(datasette: Datasette, request: Request) -> Response:
     """Hotspots, heatmap, projects and the editable pricing table."""
     zone, _ = display_zone()
-    data = await read(datasette, _insights, zone, now())
-    heat = data["heatmap"]
+    hotspots, heat, projects, price_rows = await asyncio.gather(
+        read(datasette, queries.hotspots),
+        read(datasette, queries.heatmap, zone, now()),
+        read(datasette, queries.projects),
+        asyncio.to_thread(prices.price_rows),
+    )
     return await page(
         datasette,
         request,
         "cs_insights.html",
         "insights",
-        data=data,
+        data={"hotspots": hotspots, "heatmap": heat, "projects": projects},
         cells=charts.heat_cells(heat["grid"], heat["max"]),
-        prices=prices.price_rows(),
+        prices=price_rows,
         refused=prices.refused_prices(),
     )
 
