@@ -156,10 +156,14 @@ def call_payload(conn: sqlite3.Connection, call_id: int) -> dict[str, Any]:
 
 
 def session_payload(conn: sqlite3.Connection, session_id: int) -> dict[str, Any]:
-    """Return the payload of a session event: the session, files and commits."""
+    """Return the payload of a session event: the session, its files and commits.
+
+    The lists go under `file_changes` and `commit_log`, since the row's own
+    `files_changed` and `commits` columns hold their counts.
+    """
     row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
     payload = dict(row)
-    payload["files"] = [
+    payload["file_changes"] = [
         dict(item)
         for item in conn.execute(
             "SELECT file_path, change_type, old_path FROM file_changes"
@@ -167,7 +171,7 @@ def session_payload(conn: sqlite3.Connection, session_id: int) -> dict[str, Any]
             (session_id,),
         )
     ]
-    payload["commits"] = [
+    payload["commit_log"] = [
         dict(item)
         for item in conn.execute(
             "SELECT hash, message, timestamp FROM commits"

@@ -275,8 +275,8 @@ class _SessionIds(IdGenerator):
 
 def session_attributes(session: Mapping[str, Any]) -> dict[str, Any]:
     """Return a finished session's span attributes: what it did and cost."""
-    files = [item["file_path"] for item in session.get("files") or []]
-    commits = [item["hash"] for item in session.get("commits") or []]
+    files = [item["file_path"] for item in session.get("file_changes") or []]
+    commits = [item["hash"] for item in session.get("commit_log") or []]
     found: dict[str, Any] = {
         "codesession.session.id": session["id"],
         "codesession.session.name": session["name"],
