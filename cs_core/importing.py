@@ -3,8 +3,8 @@
 The core knows no log format. A reader (from a plugin) lists the files, names the
 bytes a useful line must contain, and turns lines into `FoundCall`s. This module
 does the rest: it skips files that did not change since the last run (one `stat`
-each), reads only the appended part of the others, prices each call once per
-model, and stores the calls with `INSERT OR IGNORE` on `ai_usage.external_id`, so
+each), reads only the appended part of the others, resolves each model's price
+once, and stores the calls with `INSERT OR IGNORE` on `ai_usage.external_id`, so
 a call already logged by any other way (a proxy, a hook, an earlier import) is
 never stored twice.
 
