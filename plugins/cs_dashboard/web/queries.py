@@ -219,19 +219,45 @@ def _call_counts(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict[str
     return {row[0]: {"calls": row[1], "unpriced": row[2]} for row in rows}
 
 
-def usage_groups(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Return calls grouped by model, provider and agent, in one pass."""
+def usage_groups(
+    conn: sqlite3.Connection, low: str | None = None, high: str | None = None
+) -> list[dict[str, Any]]:
+    """Return calls grouped by model, provider and agent, in one pass.
+
+    `low` (inclusive) and `high` (exclusive) limit the models, so two threads
+    can each add up half of a big table; a group never spans both halves.
+    """
+    where, params = ["1"], []
+    if low is not None:
+        where.append("model >= ?")
+        params.append(low)
+    if high is not None:
+        where.append("model < ?")
+        params.append(high)
     rows = conn.execute(
         # Grouping on the bare columns walks the covering index in order, with
         # no sort; a COALESCE here would cost a temporary B-tree (3x slower).
-        """SELECT model, provider, agent_name AS agent,
+        f"""SELECT model, provider, agent_name AS agent,
             COUNT(*) AS calls, COALESCE(SUM(tokens), 0) AS tokens,
             COALESCE(SUM(prompt_tokens), 0) AS prompt,
             COALESCE(SUM(completion_tokens), 0) AS completion,
             COALESCE(SUM(cost), 0) AS cost, COALESCE(SUM(cost IS NULL), 0) AS unpriced
-        FROM ai_usage GROUP BY model, provider, agent_name"""
+        FROM ai_usage WHERE {" AND ".join(where)}
+        GROUP BY model, provider, agent_name""",
+        params,
     ).fetchall()
     return [{**dict(row), "agent": row["agent"] or "(none)"} for row in rows]
+
+
+def model_split(conn: sqlite3.Connection, smallest: int = 200_000) -> str | None:
+    """Return the model in the middle of the calls, to halve a big scan at."""
+    count = conn.execute("SELECT COUNT(*) FROM ai_usage").fetchone()[0]
+    if count < smallest:
+        return None
+    row = conn.execute(
+        "SELECT model FROM ai_usage ORDER BY model LIMIT 1 OFFSET ?", (count // 2,)
+    ).fetchone()
+    return row[0] if row else None
 
 
 def roll_up(groups: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:

@@ -176,7 +176,15 @@ async def session_diff(datasette: Datasette, request: Request) -> Response:
 
 async def models(datasette: Datasette, request: Request) -> Response:
     """Cost, tokens and calls per model, provider and agent."""
-    groups = await read(datasette, queries.usage_groups)
+    split = await read(datasette, queries.model_split)
+    if split is None:
+        groups = await read(datasette, queries.usage_groups)
+    else:  # a big table: two threads add up one half each
+        halves = await asyncio.gather(
+            read(datasette, queries.usage_groups, None, split),
+            read(datasette, queries.usage_groups, split, None),
+        )
+        groups = [*halves[0], *halves[1]]
     by_model = queries.roll_up(groups, "model", "provider")
     by_provider = queries.roll_up(groups, "provider")
     by_agent = queries.roll_up(groups, "agent")
