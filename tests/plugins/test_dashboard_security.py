@@ -260,3 +260,58 @@ def test_plain_datasette_shows_the_dashboard(home):
     assert "<h1>Overview</h1>" in overview.text
     assert "Cost per model" in database.text
     assert foreign.status_code == 403
+
+
+class FakeDashboard:
+    """Records how `cs dashboard` calls a registered dashboard."""
+
+    name = "fake"
+
+    def __init__(self):
+        self.calls = []
+
+    def serve(self, db_path, *, host, port, token):
+        self.calls.append(
+            {"db_path": db_path, "host": host, "port": port, "token": token}
+        )
+
+
+def test_hook_register_dashboards(run_cs, monkeypatch, cs_home):
+    from cs_core import hookimpl
+    from cs_core import plugins as plugin_module
+
+    bundled = plugin_module.dashboards()
+    assert list(bundled.items) == ["datasette"]
+    assert bundled.owners["datasette"] == "dashboard"
+
+    monkeypatch.setenv("CS_LOAD_PLUGINS", "git")
+    plugin_module._pm = None
+    fake = FakeDashboard()
+
+    class Plugin:
+        @hookimpl
+        def register_dashboards(self, register):
+            register(fake)
+
+    plugin_module.get_plugin_manager().register(Plugin(), name="fake")
+    result = run_cs(
+        "dashboard", "--no-open", "--json", "--host", "127.0.0.2", "--port", "0"
+    )
+
+    assert result.exit_code == 0, result.stdout
+    printed = result.json
+    [call] = fake.calls
+    assert call["db_path"] == str(cs_home / "sessions.db")
+    assert call["host"] == printed["host"] == "127.0.0.2"
+    assert call["port"] == printed["port"] > 0
+    assert printed["url"] == f"http://127.0.0.2:{call['port']}/?token={call['token']}"
+    assert "reachable from other machines" in result.stderr
+
+
+def test_no_dashboard_plugin_is_a_plugin_error(run_cs, monkeypatch):
+    monkeypatch.setenv("CS_LOAD_PLUGINS", "git")
+
+    result = run_cs("dashboard", "--no-open", "--json", "--port", "0")
+
+    assert result.exit_code == 1
+    assert result.json["error"]["code"] == "plugin_error"
