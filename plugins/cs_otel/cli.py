@@ -121,9 +121,9 @@ def backfill(
 
 
 def _send(conn: Any, timeout_s: float) -> list[events.Delivery]:
-    from .exporter import forget_failures
+    from .exporter import be_patient
 
-    forget_failures()
+    be_patient()
     return events.deliver(conn, timeout_s=timeout_s, force=True, only=NAMES)
 
 

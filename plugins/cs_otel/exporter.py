@@ -60,6 +60,12 @@ MAX_LISTED = 200
 # collector instead of each waiting out its own timeout.
 DOWN_FOR_S = 5.0
 _down: dict[str, tuple[float, str]] = {}
+# After an ordinary command one request may take this long at most. The SDK
+# retries a refused connection after a back-off of at least 0.8 s, but only if
+# the time left allows it, so this cap also turns that wait off: the outbox and
+# its own back-off do the retrying. An explicit flush lifts the cap.
+REQUEST_CAP_S = 0.75
+_patient = False
 
 # The SDK reports failed exports with logging.error; the result object already
 # tells us, and stderr of `cs` is for the user.
@@ -67,8 +73,10 @@ logging.getLogger("opentelemetry").addHandler(logging.NullHandler())
 logging.getLogger("opentelemetry").propagate = False
 
 
-def forget_failures() -> None:
-    """Try the collector again at once, even right after it failed."""
+def be_patient() -> None:
+    """For an explicit flush: retry within the time given, try failed collectors."""
+    global _patient
+    _patient = True
     _down.clear()
 
 
@@ -94,7 +102,8 @@ def export(signal: str, events: Sequence[Event], timeout_s: float) -> None:
         raise ExportError(f"collector at {base} is unreachable: {why}")
     resource = build_resource(config)
     started = time.monotonic()
-    ok = _EXPORTS[signal](events, resource, url, max(timeout_s, 0.05))
+    limit = timeout_s if _patient else min(timeout_s, REQUEST_CAP_S)
+    ok = _EXPORTS[signal](events, resource, url, max(limit, 0.05))
     if not ok:
         elapsed = time.monotonic() - started
         _down[base] = (

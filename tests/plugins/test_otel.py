@@ -146,12 +146,13 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture(autouse=True)
 def otel_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fast, deterministic exporter settings; nothing aimed off this machine."""
-    monkeypatch.setenv("CODESESSION_EVENTS_TIMEOUT", "0.5")
+    monkeypatch.setenv("CODESESSION_EVENTS_TIMEOUT", "1.5")
     monkeypatch.setenv("OTEL_SERVICE_NAME", "cs-test")
     monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("CODESESSION_AGENT_NAME", "claude-code")
     exporter._down.clear()
+    monkeypatch.setattr(exporter, "_patient", False)
 
 
 def at(moment: str) -> dict[str, str]:
@@ -574,3 +575,31 @@ def test_budget_alert_becomes_a_warning_log_event(run_cs, git_repo, receiver):
         "codesession.budget.limit_usd": 1.0,
         "codesession.session.id": 1,
     }
+
+
+def test_a_silent_collector_costs_at_most_the_time_budget(run_cs, git_repo, cs_home):
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never answers
+    endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "CODESESSION_EVENTS_TIMEOUT": "1"}
+    enable(run_cs, endpoint)
+    run_cs("start", "s", "--json", cwd=git_repo, env=env)
+    with sqlite3.connect(cs_home / "sessions.db") as conn:
+        conn.execute("UPDATE event_consumers SET retry_at = NULL")
+    exporter._down.clear()
+
+    started = time.monotonic()
+    result = run_cs(
+        "log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "10", "--json",
+        cwd=git_repo, env=env,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    silent.close()
+
+    assert result.exit_code == 0
+    assert result.json["logged"]["tokens"] == 10
+    assert elapsed < 1.0 + 0.5  # the budget, plus the command's own work
+    assert outbox_size(cs_home) == 3  # start's log, the call's metric and log
