@@ -344,14 +344,22 @@ def _record_scan(
     """Store a scan's commits and net file changes; return their counts."""
     if scan is None:
         return _watched_counts(conn, session_id)
-    for commit in scan.commits:
-        conn.execute(
-            """INSERT INTO commits (session_id, hash, message, timestamp)
-            SELECT ?, ?, ?, ? WHERE NOT EXISTS
-                (SELECT 1 FROM commits WHERE session_id = ? AND hash = ?)""",
-            (session_id, commit.hash, commit.message, commit.timestamp,
-             session_id, commit.hash),
+    # A live poller may have stored some of these already; one set lookup per
+    # commit keeps a scan of thousands of commits linear.
+    known = {
+        row[0]
+        for row in conn.execute(
+            "SELECT hash FROM commits WHERE session_id = ?", (session_id,)
         )
+    }
+    conn.executemany(
+        "INSERT INTO commits (session_id, hash, message, timestamp) VALUES (?, ?, ?, ?)",
+        [
+            (session_id, commit.hash, commit.message, commit.timestamp)
+            for commit in dict.fromkeys(scan.commits)
+            if commit.hash not in known
+        ],
+    )
     _replace_file_changes(conn, session_id, scan, at)
     commits = conn.execute(
         "SELECT COUNT(*) FROM commits WHERE session_id = ?", (session_id,)
