@@ -12,11 +12,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
 from tests.plugins.test_dashboard_data import (
+    NOW,
     dashboard_env,
     free_port,
     start_dashboard,
@@ -315,3 +317,30 @@ def test_no_dashboard_plugin_is_a_plugin_error(run_cs, monkeypatch):
 
     assert result.exit_code == 1
     assert result.json["error"]["code"] == "plugin_error"
+
+
+def test_days_follow_the_timezone_option(tmp_path):
+    from tests.plugins.test_dashboard_data import cs, git
+
+    home, repo = tmp_path / "home", tmp_path / "repo"
+    repo.mkdir()
+    git(repo, NOW, "init", "-q", "-b", "main")
+    cs(home, repo, NOW - timedelta(days=2), "start", "late night")
+    for at, cost in (
+        ("2026-11-19T18:15:00+00:00", "0.25"),
+        ("2026-11-19T18:45:00+00:00", "0.5"),
+    ):
+        moment = datetime.fromisoformat(at)
+        cs(home, repo, moment, "log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "100",
+           "-c", cost)  # fmt: skip
+    server = start_dashboard(home, "--timezone", "Asia/Kolkata")
+    try:
+        page = httpx.get(server.url).text
+    finally:
+        server.stop()
+
+    # 18:15 UTC is 23:45 on the 19th in Kolkata (+5:30), 18:45 UTC is 00:15 on the 20th.
+    assert "Times in <strong data-zone>Asia/Kolkata</strong>" in page
+    assert "<title>11-19: $0.25</title>" in page
+    assert "<title>11-20: $0.50</title>" in page
+    assert 'data-kpi="today" data-value="0.5"' in page
