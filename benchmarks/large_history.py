@@ -77,7 +77,9 @@ def history_rows(root: Path, env: dict, args: argparse.Namespace) -> list[tuple]
         ("cs export --format csv --calls", ["export", "--format", "csv", "--calls"]),
     ):
         runs = 1 if "export" in label else args.runs
-        rows.append((f"{label} ({args.calls:,} calls)", *measure(CS + argv, env, root, runs)))
+        rows.append(
+            (f"{label} ({args.calls:,} calls)", *measure(CS + argv, env, root, runs))
+        )
     return rows
 
 
@@ -127,7 +129,10 @@ def b23_row(root: Path, env: dict, tracked: int, ignored: int) -> tuple:
     git(repo, "commit", "-qm", "fixture", env=env)
     subprocess.run(CS + ["start", "b23", "--json"], cwd=repo, env=env, check=True,
                    capture_output=True)  # fmt: skip
-    first, second = sorted((repo / "dir001").iterdir())[0], sorted((repo / "dir002").iterdir())[0]
+    first, second = (
+        sorted((repo / "dir001").iterdir())[0],
+        sorted((repo / "dir002").iterdir())[0],
+    )
     first.write_text(first.read_text() + "change\n")
     second.write_text(second.read_text() + "change\n")
     (repo / "notes.txt").write_text("new\n")
