@@ -422,7 +422,7 @@ class _Feeds:
                 # The first yield means the OS watch is in place: files seen
                 # from here on are the baseline, and nothing slips between.
                 count = tracker.scan_baseline()
-                self.status = f"watching {count:,} files"
+                self.status = f"watching {count:,} file{'' if count == 1 else 's'}"
                 self.items.put(("ready", count))
                 ready = True
                 continue
@@ -560,6 +560,7 @@ def render(view: View) -> Any:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     rows = (
+        ("Folder", view.scope),
         ("Elapsed", elapsed_text(view.elapsed_s)),
         ("AI cost", _cost(view)),
         ("Tokens", output.format_tokens(view.tokens)),

@@ -7,6 +7,8 @@ database with a deadline; nothing sleeps blindly.
 """
 
 import os
+import shlex
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -317,3 +319,65 @@ def test_bad_poll_interval_is_invalid_input_and_starts_nothing(
     assert run_cs("status", "--json", cwd=repo).json["error"]["code"] == (
         "no_active_session"
     )
+
+
+class Tmux:
+    """A private tmux server (its own socket) for one test."""
+
+    def __init__(self, socket: Path) -> None:
+        self.base = ["tmux", "-S", str(socket), "-f", os.devnull]
+
+    def __call__(self, *args: str) -> str:
+        done = subprocess.run(
+            [*self.base, *args], capture_output=True, text=True, timeout=DEADLINE_S
+        )
+        return done.stdout
+
+    def screen(self, pane: str) -> str:
+        return self("capture-pane", "-p", "-t", pane)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    server = Tmux(tmp_path / "tmux.sock")
+    yield server
+    server("kill-server")
+
+
+def test_live_view_updates_under_tmux_when_log_ai_runs_in_another_pane(
+    repo: Path, tmux: Tmux
+) -> None:
+    # The pane's own size, not a COLUMNS/LINES inherited from the test run.
+    cs = f"env -u COLUMNS -u LINES {shlex.quote(sys.executable)} -m cs_core"
+    tmux("new-session", "-d", "-s", "cs", "-x", "120", "-y", "40", "-c", str(repo),
+         f"trap true INT; {cs} start 'tmux demo'; echo exit=$?")  # fmt: skip
+    tmux("set-option", "-t", "cs", "remain-on-exit", "on")
+    wait_until(lambda: "Watcher        watching" in tmux.screen("cs:0.0"), "view")
+    first = tmux.screen("cs:0.0")
+
+    tmux("split-window", "-t", "cs", "-l", "8", "-c", str(repo),
+         f"{cs} log-ai -p anthropic -m claude-sonnet-4-5 --prompt-tokens 12000"
+         " --completion-tokens 800 --agent claude-code && sleep 60")  # fmt: skip
+    updated = wait_until(
+        lambda: "$0.048" in (screen := tmux.screen("cs:0.0")) and screen,
+        what="the view to show the call",
+    )
+    tmux("send-keys", "-t", "cs:0.0", "C-c")
+    # The shell prints the exit code: tmux 3.3 does not always reap a pane's
+    # process, leaving #{pane_dead_status} empty (seen with a trivial program).
+    ended = wait_until(
+        lambda: "exit=" in (screen := tmux.screen("cs:0.0")) and screen,
+        what="the live process to exit",
+    )
+
+    assert "AI cost        $0.00 " in first
+    assert "Calls          0 " in first
+    for line in ("AI cost        $0.048", "Tokens         12,800", "Calls          1"):
+        assert line in updated
+    assert (
+        "anthropic/claude-sonnet-4-5, 12,800 tokens, $0.048 by claude-code" in updated
+    )
+    assert "exit=0" in ended
+    assert "completed (interrupted)" in ended
