@@ -1,7 +1,9 @@
 """What the OpenTelemetry exporter adds to `cs log-ai --json`.
 
 Runs `python -m cs_core log-ai ... --json` as a subprocess N times per scenario, each
-in a fresh data folder and git repository, and prints the median wall time:
+scenario in its own fresh data folder and git repository, one run of every scenario
+per round so that other load on the machine affects them alike, and prints the
+median wall time:
 
 - disabled: the export was never enabled (the baseline);
 - enabled, live collector: an OTLP/HTTP receiver on 127.0.0.1 accepts everything;
@@ -26,7 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -100,15 +101,16 @@ def reset_back_off(env: dict) -> None:
         conn.execute("UPDATE event_consumers SET retry_at = NULL")
 
 
-def measure(
-    env: dict, repo: Path, runs: int, before: Callable[[dict], None] | None = None
-) -> list[float]:
-    cs(LOG_AI, env, repo)  # warm the entry-point cache and the page cache
-    times = []
+def measure(setups: list[tuple], runs: int) -> list[list[float]]:
+    """Time every scenario once per round, so load on the machine hits all alike."""
+    for env, repo, _ in setups:
+        cs(LOG_AI, env, repo)  # warm the entry-point cache and the page cache
+    times: list[list[float]] = [[] for _ in setups]
     for _ in range(runs):
-        if before:
-            before(env)
-        times.append(cs(LOG_AI, env, repo))
+        for index, (env, repo, before) in enumerate(setups):
+            if before:
+                before(env)
+            times[index].append(cs(LOG_AI, env, repo))
     return times
 
 
@@ -140,9 +142,14 @@ def main() -> None:
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for index, (name, endpoint, before) in enumerate(scenarios):
+        setups = []
+        for index, (_, endpoint, before) in enumerate(scenarios):
             env, repo = workspace(Path(tmp), f"s{index}", endpoint)
-            times = measure(env, repo, args.runs, before)
+            setups.append((env, repo, before))
+        timed = measure(setups, args.runs)
+        for (name, _, _), times, (env, _, _) in zip(
+            scenarios, timed, setups, strict=True
+        ):
             results.append(
                 {
                     "scenario": name,

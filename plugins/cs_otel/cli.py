@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 from cyclopts import App, Parameter
 
-from cs_core import connect, emit_json, envelope, events, write_stdout
+from cs_core import (
+    InvalidInputError,
+    connect,
+    emit_json,
+    envelope,
+    events,
+    write_stdout,
+)
 
 from . import SINKS
 from . import config as settings
@@ -20,6 +27,7 @@ JsonFlag = Annotated[
 ]
 NAMES = [sink.name for sink in SINKS]
 FLUSH_TIMEOUT_S = 10.0
+MAX_TIMEOUT_S = 600.0
 
 
 @app.command
@@ -39,6 +47,10 @@ def enable(
         user: The person sent as `user.name` (default: the login name).
         json: Print one JSON document on stdout.
     """
+    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+        raise InvalidInputError(
+            f"endpoint must be an http:// or https:// URL, not '{endpoint}'"
+        )
     saved = settings.read_config()
     changes = {"endpoint": endpoint, "team": team, "user": user}
     saved.update({key: value for key, value in changes.items() if value is not None})
@@ -80,6 +92,7 @@ def flush(*, timeout: float = FLUSH_TIMEOUT_S, json: JsonFlag = False) -> None:
         timeout: Seconds to spend at most.
         json: Print one JSON document on stdout.
     """
+    _check_timeout(timeout)
     conn = connect()
     results = _send(conn, timeout)
     payload = {
@@ -114,10 +127,23 @@ def backfill(
         timeout: Seconds to spend sending at most; the rest waits for later.
         json: Print one JSON document on stdout.
     """
+    _check_timeout(timeout)
     conn = connect()
+    if not _status(conn)["enabled"]:
+        raise InvalidInputError(
+            "the OpenTelemetry export is not enabled", hint="Run cs otel enable."
+        )
     queued = {name: events.backfill(conn, name, since) for name in NAMES}
     _send(conn, timeout)
     _emit({"queued": queued, **_status(conn)}, json, _print_status)
+
+
+def _check_timeout(seconds: float) -> None:
+    if not 0 < seconds <= MAX_TIMEOUT_S:
+        raise InvalidInputError(
+            f"timeout must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds,"
+            f" not {seconds:g}"
+        )
 
 
 def _send(conn: Any, timeout_s: float) -> list[events.Delivery]:

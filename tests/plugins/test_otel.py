@@ -603,3 +603,36 @@ def test_a_silent_collector_costs_at_most_the_time_budget(run_cs, git_repo, cs_h
     assert result.json["logged"]["tokens"] == 10
     assert elapsed < 1.0 + 0.5  # the budget, plus the command's own work
     assert outbox_size(cs_home) == 3  # start's log, the call's metric and log
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("otel", "backfill"),
+            "the OpenTelemetry export is not enabled",
+        ),
+        (
+            ("otel", "enable", "--endpoint", "collector:4318"),
+            "endpoint must be an http:// or https:// URL, not 'collector:4318'",
+        ),
+        (
+            ("otel", "flush", "--timeout", "0"),
+            "timeout must be more than 0 and at most 600 seconds, not 0",
+        ),
+        (
+            ("otel", "backfill", "--since", "last week"),
+            "'last week' is not an ISO-8601 date or time",
+        ),
+    ],
+    ids=["backfill-disabled", "bad-endpoint", "zero-timeout", "bad-since"],
+)
+def test_invalid_input_is_refused(run_cs, receiver, argv, message):
+    if argv[1] == "backfill" and "--since" in argv:
+        enable(run_cs, receiver.endpoint)
+
+    result = run_cs(*argv, "--json")
+
+    assert result.exit_code == 1
+    assert result.json["error"]["code"] == "invalid_input"
+    assert result.json["error"]["message"] == message
