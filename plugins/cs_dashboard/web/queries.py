@@ -86,32 +86,62 @@ def recent(conn: sqlite3.Connection, zone: tzinfo, now: datetime) -> dict[str, A
     }
 
 
+# One index range scan per bucket, its figures packed into one string: much
+# faster than GROUP BY on a computed key, which sorts every call (B-tree).
+_BUCKETS_SQL = """WITH RECURSIVE slots(n, lo, hi) AS (
+    SELECT 0, :first, strftime('%Y-%m-%dT%H:%M', :first, :step)
+    UNION ALL
+    SELECT n + 1, hi, strftime('%Y-%m-%dT%H:%M', hi, :step)
+    FROM slots WHERE n + 1 < :count
+)
+SELECT lo, (
+    SELECT COUNT(*) || ' ' || printf('%.17g', TOTAL(cost)) || ' '
+        || CAST(TOTAL(tokens) AS INTEGER) || ' ' || CAST(TOTAL(cost IS NULL) AS INTEGER)
+    FROM ai_usage
+    WHERE timestamp >= lo AND timestamp < hi
+        AND timestamp >= :start AND timestamp < :end
+) FROM slots"""
+
+
 def buckets(
     conn: sqlite3.Connection, start: str, end: str, zone: tzinfo
 ) -> list[dict[str, Any]]:
-    """Return calls, cost and tokens per local hour between two instants.
+    """Return calls, cost and tokens per slot of local time between two instants.
 
-    SQLite groups by the UTC hour (or minute, for zones whose offset is not a
-    whole number of hours) reading only the time index; Python then moves each
-    bucket to local time, daylight-saving changes included.
+    Slots are an hour long, or 30 or 15 minutes for zones whose offset is not
+    a whole number of hours, so each falls in one local hour and day, daylight
+    saving changes included.
     """
-    offsets = offset_changes(zone, parse_instant(start), parse_instant(end))
-    width = 13 if all(minutes % 60 == 0 for _, minutes in offsets) else 16
+    low, high = parse_instant(start), parse_instant(end)
+    offsets = [minutes for _, minutes in offset_changes(zone, low, high)]
+    step = next(size for size in (60, 30, 15) if all(m % size == 0 for m in offsets))
+    first = low.replace(minute=low.minute - low.minute % step, second=0, microsecond=0)
+    count = int((high - first).total_seconds() // (step * 60)) + 1
     rows = conn.execute(
-        f"""SELECT substr(timestamp, 1, {width}) AS bucket, COUNT(*) AS calls,
-            COALESCE(SUM(cost), 0) AS cost, COALESCE(SUM(tokens), 0) AS tokens,
-            COALESCE(SUM(cost IS NULL), 0) AS unpriced
-        FROM ai_usage WHERE timestamp >= ? AND timestamp < ? GROUP BY bucket""",
-        (start, end),
-    ).fetchall()
-    suffix = ":00:00+00:00" if width == 13 else ":00+00:00"
-    return [
+        _BUCKETS_SQL,
         {
-            **dict(row),
-            "local": datetime.fromisoformat(row["bucket"] + suffix).astimezone(zone),
-        }
-        for row in rows
-    ]
+            "first": first.strftime("%Y-%m-%dT%H:%M"),
+            "step": f"+{step} minutes",
+            "count": count,
+            "start": start,
+            "end": end,
+        },
+    ).fetchall()
+    found = []
+    for slot, packed in rows:
+        calls, cost, tokens, unpriced = packed.split()
+        if calls != "0":
+            local = datetime.fromisoformat(slot + "+00:00").astimezone(zone)
+            found.append(
+                {
+                    "local": local,
+                    "calls": int(calls),
+                    "cost": float(cost),
+                    "tokens": int(tokens),
+                    "unpriced": int(unpriced),
+                }
+            )
+    return found
 
 
 def daily_trend(
