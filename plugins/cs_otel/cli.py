@@ -192,6 +192,9 @@ def _emit(
 def _print_status(payload: Mapping[str, Any]) -> None:
     state = "on" if payload["enabled"] else "off"
     lines = [f"OpenTelemetry export: {state}, to {payload['endpoint']}"]
+    for item in payload.get("flushed") or []:
+        outcome = f"; {item['error']}" if item["error"] else ""
+        lines.append(f"  sent {item['delivered']} to {item['consumer']}{outcome}")
     for name, count in (payload.get("queued") or {}).items():
         lines.append(f"  backfill queued for {name}: {sum(count.values())}")
     for item in payload["consumers"]:

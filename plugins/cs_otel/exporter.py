@@ -67,11 +67,6 @@ _down: dict[str, tuple[float, str]] = {}
 REQUEST_CAP_S = 0.75
 _patient = False
 
-# The SDK reports failed exports with logging.error; the result object already
-# tells us, and stderr of `cs` is for the user.
-logging.getLogger("opentelemetry").addHandler(logging.NullHandler())
-logging.getLogger("opentelemetry").propagate = False
-
 
 def be_patient() -> None:
     """For an explicit flush: retry within the time given, try failed collectors."""
@@ -95,6 +90,7 @@ def export(signal: str, events: Sequence[Event], timeout_s: float) -> None:
     Raises:
         ExportError: The collector is unreachable or refused the batch.
     """
+    _quiet_sdk()
     config = settings.read_config()
     base, url = settings.endpoint(config), settings.signal_url(config, signal)
     since, why = _down.get(base, (0.0, ""))
@@ -111,6 +107,18 @@ def export(signal: str, events: Sequence[Event], timeout_s: float) -> None:
             f"{signal} export failed after {elapsed:.1f} s",
         )
         raise ExportError(f"collector at {url} did not accept {len(events)} events")
+
+
+def _quiet_sdk() -> None:
+    """Keep the SDK's own error lines off stderr, which is the user's.
+
+    The export result already says what failed, and `cs otel status` shows it;
+    with CS_LOG=debug the lines still reach the debug handler.
+    """
+    sdk_log = logging.getLogger("opentelemetry")
+    if not sdk_log.handlers:
+        sdk_log.addHandler(logging.NullHandler())
+    sdk_log.propagate = logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
 def build_resource(config: Mapping[str, Any]) -> Resource:
