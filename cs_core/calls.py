@@ -8,7 +8,7 @@ and are checked here, so every way in gets the same rules: integers from 0 to
 import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import budgets, clock, events
 from .db import transaction
@@ -25,8 +25,7 @@ MAX_MODEL_CHARS = 200
 ESTIMATE_INPUT_SHARE = Decimal("0.7")
 
 
-@dataclass(frozen=True)
-class CallInput:
+class CallInput(NamedTuple):
     """One AI call as the user described it, before validation."""
 
     provider: str

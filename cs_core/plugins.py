@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pluggy
 
@@ -37,8 +37,7 @@ _pm: pluggy.PluginManager | None = None
 _dist_versions: dict[str, str | None] = {}
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     """One plugin entry point: its name, module and distribution version."""
 
     name: str

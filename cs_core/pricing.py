@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigError, InvalidInputError
 from .models import MILLION, Cost, ModelPrice, Tier, Usage
@@ -143,8 +143,7 @@ def generic_source(provider: str) -> PriceSource:
     return PriceSource(provider=provider, load_prices=dict)
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """A model name resolved to a price: where it came from and under what id."""
 
     model: str

@@ -7,8 +7,8 @@ before the write transaction opens, so no lock is held while a subprocess runs.
 
 import os
 import sqlite3
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from . import clock, events, plugins
 from .db import transaction
@@ -25,8 +25,7 @@ SESSION_ENV = "CODESESSION_SESSION"
 DEFAULT_RECOVER_HOURS = 24
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """Where a command runs: its working directory and the session scope."""
 
     working_directory: str
