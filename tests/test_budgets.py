@@ -222,3 +222,31 @@ def test_parse_amount_rejects(value, message) -> None:
 def test_parse_percent_rejects(value) -> None:
     with pytest.raises(InvalidInputError, match="--warn-at"):
         budgets.parse_percent(value)
+
+
+def test_parallel_writers_fire_each_threshold_once(run_cs, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    started = run_cs("start", "parallel", "--json", cwd=folder).json
+    run_cs("budget", "set", "--daily", "1", "--warn-at", "50")
+    argv = [
+        sys.executable, "-m", "cs_core", "log-ai", "-p", "openai", "-m", "gpt-4o",
+        "-c", "0.25", "-t", "10", "-s", str(started["id"]), "--json",
+    ]  # fmt: skip
+
+    workers = [
+        subprocess.Popen(argv, env=dict(os.environ), stdout=subprocess.PIPE, cwd=folder)
+        for _ in range(6)
+    ]
+    outputs = [worker.communicate(timeout=60)[0] for worker in workers]
+    history = run_cs("alerts", "history", "--json").json["alerts"]
+
+    assert [worker.returncode for worker in workers] == [0] * 6
+    assert sorted(a["thresholdPercent"] for a in history) == [50, 100]
+    assert sorted(a["spent"] for a in history) == [0.5, 1.0]
+    fired = [b"budget_exceeded" in out for out in outputs]
+    assert fired.count(True) == 1

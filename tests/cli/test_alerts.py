@@ -140,3 +140,19 @@ def test_history_human_output(run_cs, repo: Path) -> None:
     assert result.exit_code == 0
     assert "terminal" not in result.stdout  # JSON mode delivered nowhere
     assert "100%" in result.stdout
+
+
+def test_without_the_sink_plugin_warnings_still_reach_stderr(
+    run_cs, repo: Path, monkeypatch
+) -> None:
+    from cs_core import plugins
+
+    monkeypatch.setenv("CS_LOAD_PLUGINS", "openai,git")
+    monkeypatch.setattr(plugins, "_pm", None)
+
+    result = log(run_cs, repo, "0.5")
+
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "Warning: daily budget reached 50%: $0.50 spent of $1.00 (2025-07-01)"
+    ]
