@@ -294,10 +294,11 @@ def _row_values(
     resolved, priced = logged.resolved, logged.priced
     # Known models are stored under their canonical id; unknown ones as given.
     model = resolved.model if resolved else usage.model
+    cost_source: str | None = None
     if manual is not None:
         cost_source = "manual"
-    else:
-        cost_source = resolved.source if resolved else None
+    elif resolved:
+        cost_source = resolved.source
     rates = priced.rates if priced else None
     estimated = _only_total(usage)
     return (

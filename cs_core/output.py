@@ -6,6 +6,7 @@ else. rich is imported only for human output (about 40 ms), never for `--json`.
 """
 
 import json
+import sqlite3
 import sys
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -15,6 +16,8 @@ from ._version import __version__
 from .clock import format_duration
 
 SCHEMA_VERSION = 1
+# A database row, as sqlite3 returns it, or any mapping with the same keys.
+Row = Mapping[str, Any] | sqlite3.Row
 _TEN_DIGITS = Decimal("1e-10")
 
 
@@ -114,7 +117,7 @@ def console(*, stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def session_object(row: Mapping[str, Any]) -> dict[str, Any]:
+def session_object(row: Row) -> dict[str, Any]:
     """Map a `sessions` row to the contract's session object, keys in order."""
     duration = row["duration"]
     return {
@@ -139,7 +142,7 @@ def session_object(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def call_object(row: Mapping[str, Any]) -> dict[str, Any]:
+def call_object(row: Row) -> dict[str, Any]:
     """Map an `ai_usage` row to the contract's aiUsage object."""
     return {
         "id": row["id"],
@@ -172,7 +175,7 @@ def call_object(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def file_object(row: Mapping[str, Any]) -> dict[str, Any]:
+def file_object(row: Row) -> dict[str, Any]:
     """Map a `file_changes` row to the contract's file object."""
     document = {
         "id": row["id"],
@@ -186,7 +189,7 @@ def file_object(row: Mapping[str, Any]) -> dict[str, Any]:
     return document
 
 
-def commit_object(row: Mapping[str, Any]) -> dict[str, Any]:
+def commit_object(row: Row) -> dict[str, Any]:
     """Map a `commits` row to the contract's commit object (7-character hash)."""
     return {
         "id": row["id"],
@@ -197,7 +200,7 @@ def commit_object(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def note_object(row: Mapping[str, Any]) -> dict[str, Any]:
+def note_object(row: Row) -> dict[str, Any]:
     """Map a `session_notes` row to the contract's annotation object."""
     return {
         "id": row["id"],
@@ -208,7 +211,7 @@ def note_object(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def session_document(
-    session: Mapping[str, Any],
+    session: Row,
     detail: Mapping[str, list[Any]],
     *,
     files: bool = True,
