@@ -58,5 +58,4 @@ def _bind(host: str, port: int) -> socket.socket:
             raise PortInUseError(f"port {port} on {host} is in use") from None
         raise
     sock.listen(128)
-    sock.set_inheritable(True)
     return sock

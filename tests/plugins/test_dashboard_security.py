@@ -241,6 +241,26 @@ def _get_when_up(proc, url):
     raise AssertionError("datasette did not start")
 
 
+def test_plain_datasette_on_other_databases_keeps_its_home_page(tmp_path, home):
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE birds (name TEXT)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datasette", "serve", str(other), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dashboard_env(home),
+    )  # fmt: skip
+    try:
+        index = _get_when_up(proc, f"http://127.0.0.1:{port}/")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+
+    assert index.status_code == 200
+    assert "other" in index.text
+    assert "<h1>Overview</h1>" not in index.text
+
+
 def test_plain_datasette_shows_the_dashboard(home):
     start_dashboard(home).stop()  # creates and migrates the database
     port = free_port()

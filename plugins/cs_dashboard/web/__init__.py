@@ -5,7 +5,10 @@ Datasette finds this module through its `datasette` entry point, so a plain
 registers it directly and passes its bind address and token.
 """
 
+import sqlite3
 from collections.abc import Awaitable, Callable
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
@@ -21,13 +24,36 @@ def configure(*, bind_host: str | None, token: str | None) -> None:
     guard.SETTINGS.token = token
 
 
+def _serves_sessions(datasette: Any) -> bool:
+    """Tell whether an attached database file holds codesession's tables."""
+    for db in datasette.databases.values():
+        if not db.path:
+            continue
+        try:
+            uri = Path(db.path).resolve().as_uri() + "?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True)) as conn:
+                names = {
+                    row[0] for row in conn.execute("SELECT name FROM sqlite_master")
+                }
+        except sqlite3.Error:
+            continue
+        if {"sessions", "ai_usage"} <= names:
+            return True
+    return False
+
+
 @hookimpl
-def register_routes() -> list[tuple[str, Any]]:
-    """Add the dashboard pages; `/` becomes the Overview."""
+def register_routes(datasette: Any) -> list[tuple[str, Any]]:
+    """Add the dashboard pages; `/` becomes the Overview.
+
+    Datasette started on other databases keeps its own home page.
+    """
     from . import views
 
+    home = [(r"^/$", views.overview)] if _serves_sessions(datasette) else []
     return [
-        (r"^/$", views.overview),
+        *home,
+        (r"^/-/cs/?$", views.overview),
         (r"^/-/cs/sessions$", views.sessions),
         (r"^/-/cs/sessions/(?P<id>\d{1,18})$", views.session),
         (r"^/-/cs/sessions/(?P<id>\d{1,18})/diff$", views.session_diff),

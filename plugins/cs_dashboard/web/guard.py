@@ -10,7 +10,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -74,7 +74,7 @@ def _presented_token(scope: Scope, headers: dict[str, str]) -> tuple[str, bool]:
     cookie = SimpleCookie()
     try:
         cookie.load(headers.get("cookie", ""))
-    except Exception:  # a malformed cookie header is just no token
+    except CookieError:  # a malformed cookie header is just no token
         return "", False
     morsel = cookie.get(TOKEN_COOKIE)
     return (morsel.value if morsel else ""), False

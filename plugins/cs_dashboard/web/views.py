@@ -47,9 +47,8 @@ async def cs_database(datasette: Datasette) -> Database:
     raise NotFound("No codesession database is attached.")
 
 
-async def read(datasette: Datasette, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run `fn(conn, *args)` on a read connection with dict-like rows."""
-    db = await cs_database(datasette)
+def _with_rows(fn: Callable[..., Any], args: tuple[Any, ...]) -> Callable[..., Any]:
+    """Wrap `fn(conn, *args)` to run with dict-like rows on Datasette's connection."""
 
     def call(conn: sqlite3.Connection) -> Any:
         factory = conn.row_factory
@@ -59,22 +58,19 @@ async def read(datasette: Datasette, fn: Callable[..., Any], *args: Any) -> Any:
         finally:
             conn.row_factory = factory
 
-    return await db.execute_fn(call)
+    return call
+
+
+async def read(datasette: Datasette, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn(conn, *args)` on a read connection, in a worker thread."""
+    db = await cs_database(datasette)
+    return await db.execute_fn(_with_rows(fn, args))
 
 
 async def write(datasette: Datasette, fn: Callable[..., Any], *args: Any) -> Any:
     """Run `fn(conn, *args)` on the write connection."""
     db = await cs_database(datasette)
-
-    def call(conn: sqlite3.Connection) -> Any:
-        factory = conn.row_factory
-        conn.row_factory = sqlite3.Row
-        try:
-            return fn(conn, *args)
-        finally:
-            conn.row_factory = factory
-
-    return await db.execute_write_fn(call, block=True)
+    return await db.execute_write_fn(_with_rows(fn, args), block=True)
 
 
 async def page(
