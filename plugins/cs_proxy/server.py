@@ -136,13 +136,17 @@ class ProxyApp:
             await _send_unreachable(send, exc)
             return
 
+        # Providers bill neither error answers nor unmetered paths.
+        copy = _Copy(route, response) if route and response.is_success else None
         try:
-            reading = await _pass_back(response, send, route)
+            await _pass_back(response, send, copy)
         finally:
+            # Even when the upstream broke off mid-answer, what was used is logged.
             await response.aclose()
-        if route is not None and reading is not None:
-            record = partial(self._record, route, reading, _requested_model(body))
-            await anyio.to_thread.run_sync(record)
+            if route is not None and copy is not None:
+                reading = copy.finish()
+                record = partial(self._record, route, reading, _requested_model(body))
+                await anyio.to_thread.run_sync(record)
 
     def _record(self, route: Route, reading: Reading, requested: str | None) -> None:
         """Log one call into the session; a failure is reported, never raised."""
@@ -179,7 +183,7 @@ class ProxyApp:
             return  # this response id is stored already (an import got there first)
         except (
             Exception
-        ) as exc:  # the client has its answer; a logging bug must not crash the proxy
+        ) as exc:  # the answer is out; a logging bug must not stop the proxy
             log.debug("logging a proxied call failed", exc_info=True)
             write_stderr(f"cs proxy: call not logged: {type(exc).__name__}: {exc}")
             return
@@ -242,13 +246,12 @@ async def _send_unreachable(send: Send, exc: httpx.HTTPError) -> None:
 
 
 async def _pass_back(
-    response: httpx.Response, send: Send, route: Route | None
-) -> Reading | None:
-    """Relay the upstream answer unchanged; meter a successful metered call.
+    response: httpx.Response, send: Send, copy: "_Copy | None"
+) -> None:
+    """Relay the upstream answer unchanged, feeding a copy to the meter.
 
-    Returns:
-        What was read, or None when the call is not to be logged (an
-        unmetered path, or an error answer, which providers do not bill).
+    When the upstream breaks off, the answer is left unfinished, so the server
+    drops the client's connection rather than end a truncated answer cleanly.
     """
     headers = [
         (name.encode("latin-1"), value.encode("latin-1"))
@@ -262,16 +265,16 @@ async def _pass_back(
             "headers": headers,
         }
     )
-    copy = _Copy(route, response) if route and response.is_success else None
     try:
         async for chunk in response.aiter_raw():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             if copy is not None:
                 copy.feed(chunk)
         await send({"type": "http.response.body", "body": b""})
+    except httpx.HTTPError as exc:
+        write_stderr(f"cs proxy: the upstream API broke off its answer: {exc}")
     except OSError:
         log.debug("the client went away mid-answer")
-    return copy.finish() if copy is not None else None
 
 
 class _Copy:

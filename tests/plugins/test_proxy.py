@@ -517,3 +517,25 @@ def test_proxy_command_logs_into_its_session_and_ends_it_on_ctrl_c(
     shown = run_cs("show", str(started["sessionId"]), "--json").json
     assert shown["status"] == "completed"
     assert [c["cost"] for c in shown["aiUsage"]] == [0.105]
+
+
+def test_stream_cut_short_keeps_the_counts_read_and_an_unknown_cost(
+    upstream, proxy, session, run_cs
+):
+    answer = anthropic_stream(SONNET_USAGE, {"output_tokens": 5000})
+    del answer.chunks[2:]  # only message_start arrives
+    upstream.answers["/v1/messages"] = answer
+
+    response = post(proxy, "/v1/messages", anthropic_request(stream=True))
+    proxy.stop()
+
+    assert response.content == answer.body
+    [call] = calls(run_cs, session["id"])
+    assert (call["promptTokens"], call["completionTokens"]) == (10000, 5000)
+    assert (call["cost"], call["priced"], call["rates"]["inputPer1M"]) == (
+        None,
+        False,
+        None,
+    )
+    status = run_cs("status", "-s", str(session["id"]), "--json").json
+    assert (status["aiCost"], status["unpricedCalls"]) == (0.0, 1)
