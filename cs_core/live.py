@@ -56,6 +56,9 @@ _WATCH_DEBOUNCE_MS = 1000
 # How long the watcher blocks in Rust before handing control back to Python.
 _WATCH_TIMEOUT_MS = 500
 _JOIN_TIMEOUT_S = 5.0
+# A failed watch is started again this many times, this long apart.
+_WATCH_RESTARTS = 50
+_WATCH_RESTART_PAUSE_S = 0.2
 _END_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
@@ -392,21 +395,27 @@ class _Feeds:
         self.threads.append(thread)
 
     def _watch_files(self, backend: Any) -> None:
-        try:
-            self._watch_loop(backend)
-        except Exception as exc:  # a dead watcher must not end the session
-            log.debug("file watcher stopped", exc_info=True)
-            self.status = f"file watcher stopped: {exc}"
-
-    def _watch_loop(self, backend: Any) -> None:
-        from watchfiles import watch as watch_tree  # about 30 ms
-
         root = self.session["scope"]
         tracker = watch.Tracker(
             root, watch.IgnoreRules(root, watch.checker_for(backend))
         )
+        for attempt in range(_WATCH_RESTARTS + 1):
+            try:
+                self._watch_loop(tracker, resync=attempt > 0)
+                return
+            except Exception as exc:  # a dead watcher must not end the session
+                # watchfiles raises on a file name that is not UTF-8, for one;
+                # a new watch plus a comparison with the tree recovers the batch.
+                log.debug("file watcher failed", exc_info=True)
+                self.status = f"file watcher stopped: {exc}"
+            if self.stop.wait(_WATCH_RESTART_PAUSE_S):
+                return
+
+    def _watch_loop(self, tracker: watch.Tracker, *, resync: bool) -> None:
+        from watchfiles import watch as watch_tree  # about 30 ms
+
         batches = watch_tree(
-            root,
+            tracker.root,
             watch_filter=lambda _change, path: _not_vcs(tracker, path),
             debounce=_WATCH_DEBOUNCE_MS,
             step=_WATCH_STEP_MS,
@@ -421,14 +430,24 @@ class _Feeds:
             if not ready:
                 # The first yield means the OS watch is in place: files seen
                 # from here on are the baseline, and nothing slips between.
-                count = tracker.scan_baseline()
-                self.status = f"watching {count:,} file{'' if count == 1 else 's'}"
-                self.items.put(("ready", count))
+                self._first_look(tracker, resync)
                 ready = True
                 continue
-            events = tracker.batch(path for _change, path in changes)
-            if events:
-                self.items.put(("files", events))
+            self._put_files(tracker, tracker.batch(p for _change, p in changes))
+
+    def _first_look(self, tracker: watch.Tracker, resync: bool) -> None:
+        if resync:
+            self._put_files(tracker, tracker.resync())
+            self.status = _watching(len(tracker.known))
+            return
+        count = tracker.scan_baseline()
+        self.status = _watching(count)
+        self.items.put(("ready", count))
+
+    def _put_files(self, tracker: watch.Tracker, events: list[watch.Event]) -> None:
+        if events:
+            self.status = _watching(len(tracker.known))
+            self.items.put(("files", events))
 
     def _poll_commits(self, backend: Any) -> None:
         root, since = self.session["git_root"], self.session["start_git_head"]
@@ -441,6 +460,10 @@ class _Feeds:
             except CsError as exc:
                 log.debug("commit poll failed: %s", exc.message)
             self.stop.wait(self.poll_interval_s)
+
+
+def _watching(count: int) -> str:
+    return f"watching {count:,} file{'' if count == 1 else 's'}"
 
 
 def _not_vcs(tracker: watch.Tracker, path: str) -> bool:
@@ -640,8 +663,10 @@ class _PlainDisplay(_Display):
 
     def show(self, view: View) -> None:
         """Print a line when a figure changed (rate-limited), or as a heartbeat."""
-        if view.watcher != self.watcher:
-            self.watcher = view.watcher
+        # The file count in "watching N files" moves with every batch: not news.
+        kind = view.watcher.split(" ", 1)[0]
+        if kind != self.watcher:
+            self.watcher = kind
             output.write_stdout(f"Watcher: {view.watcher}.\n")
         figures = (view.cost_usd, view.tokens, view.calls, view.files, view.commits)
         now = time.monotonic()

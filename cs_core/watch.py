@@ -4,7 +4,7 @@ Three parts, each testable alone:
 
 - `IgnoreRules` says which paths a session does not track: VCS folders always, and
   in a repository whatever its ignore rules ignore.
-- `Tracker` keeps the files it has seen (path and inode) and turns one debounced
+- `Tracker` keeps the files it has seen (path, inode, mtime) and turns one debounced
   batch of touched paths into events: created, modified, deleted, renamed.
 - `apply_event` folds an event into a session's per-path net changes, so each path
   has at most one row however often it changed.
@@ -33,6 +33,8 @@ _CHECK_IGNORE_TIMEOUT_S = 20.0
 
 # A checker takes the scope root and relative paths, returns those ignored.
 IgnoreChecker = Callable[[str, list[str]], set[str]]
+# What makes a file the same file after a rename: its inode and mtime (ns).
+FileId = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -159,12 +161,23 @@ class Tracker:
     def __init__(self, root: str, rules: IgnoreRules) -> None:
         self.root = root
         self.rules = rules
-        self.known: dict[str, int] = {}
+        self.known: dict[str, FileId] = {}
 
     def scan_baseline(self) -> int:
         """Record every tracked file now in the tree; return how many."""
         self.known = dict(self._walk(""))
         return len(self.known)
+
+    def resync(self) -> list[Event]:
+        """List the tree again; return what changed since it was last seen.
+
+        For when events were lost. Without an event a file changed in place
+        cannot be told apart, so only new, gone, moved and replaced files count.
+        """
+        now = dict(self._walk(""))
+        events = _diff(self.known, now, in_place=False)
+        self.known = now
+        return events
 
     def relative(self, path: str) -> str | None:
         """Return `path` relative to the root with `/`, None when outside it."""
@@ -185,23 +198,23 @@ class Tracker:
         now = self._expand(touched)
         tracked = self.rules.filter(set(now) | self._known_under(touched))
         before = {p: self.known[p] for p in tracked if p in self.known}
-        after = {p: ino for p in tracked if (ino := now.get(p)) is not None}
+        after = {p: ident for p in tracked if (ident := now.get(p)) is not None}
         events = _diff(before, after)
         for path in before:
             self.known.pop(path, None)
-        self.known.update({p: ino for p, ino in after.items() if ino is not None})
+        self.known.update(after)
         return events
 
-    def _expand(self, touched: set[str]) -> dict[str, int | None]:
+    def _expand(self, touched: set[str]) -> dict[str, FileId | None]:
         """Stat touched paths; list the files of touched folders not yet known."""
-        found: dict[str, int | None] = {}
+        found: dict[str, FileId | None] = {}
         dirs: list[str] = []
         for rel in touched:
-            kind, inode = self._stat(rel)
+            kind, identity = self._stat(rel)
             if kind == "dir":
                 dirs.append(rel)
             else:
-                found[rel] = inode if kind == "file" else None
+                found[rel] = identity if kind == "file" else None
         skipped = self.rules.ignored_subdirs(dirs) if dirs else set()
         for rel in dirs:
             if rel in skipped:
@@ -219,24 +232,24 @@ class Tracker:
         prefixes = tuple(rel + "/" for rel in gone)
         return {p for p in self.known if p.startswith(prefixes)}
 
-    def _stat(self, rel: str) -> tuple[str, int | None]:
+    def _stat(self, rel: str) -> tuple[str, FileId | None]:
         try:
             info = os.lstat(self._abs(rel))
         except OSError:
             return "missing", None
         if stat.S_ISDIR(info.st_mode):
             return "dir", None
-        return "file", info.st_ino
+        return "file", (info.st_ino, info.st_mtime_ns)
 
     def _abs(self, rel: str) -> str:
         return os.path.join(self.root, *rel.split("/"))
 
-    def _walk(self, start: str) -> list[tuple[str, int]]:
+    def _walk(self, start: str) -> list[tuple[str, FileId]]:
         """List tracked files under a relative folder, pruning ignored folders.
 
         Breadth first, so each depth costs one ignore query, not one per folder.
         """
-        files: list[tuple[str, int]] = []
+        files: list[tuple[str, FileId]] = []
         level = [start]
         while level:
             subdirs: list[str] = []
@@ -247,45 +260,66 @@ class Tracker:
         if not files:
             return files
         keep = self.rules.filter(path for path, _ in files)
-        return [(path, inode) for path, inode in files if path in keep]
+        return [(path, identity) for path, identity in files if path in keep]
 
-    def _list_dir(self, rel_dir: str, files: list[tuple[str, int]]) -> list[str]:
+    def _list_dir(self, rel_dir: str, files: list[tuple[str, FileId]]) -> list[str]:
         subdirs: list[str] = []
         try:
             entries = list(os.scandir(self._abs(rel_dir) if rel_dir else self.root))
         except OSError:
             return subdirs
         for entry in entries:
+            if not _utf8(entry.name):
+                continue  # the watcher cannot report such names; the scan can
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
                     subdirs.append(rel)
                 else:
-                    files.append((rel, entry.inode()))
+                    info = entry.stat(follow_symlinks=False)
+                    files.append((rel, (info.st_ino, info.st_mtime_ns)))
             except OSError:
                 continue
         return subdirs
 
 
-def _diff(before: dict[str, int], after: dict[str, int]) -> list[Event]:
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept as surrogates
+        return False
+    return True
+
+
+def _diff(
+    before: dict[str, FileId], after: dict[str, FileId], *, in_place: bool = True
+) -> list[Event]:
     """Events that take the files `before` to the files `after`.
 
-    A file gone from one path whose inode now sits at a new path was renamed; one
-    whose inode now sits at a path that already existed replaced that file.
+    A file gone from one path whose identity (inode and mtime) now sits at a new
+    path was renamed; one whose identity now sits at a path that already existed
+    replaced that file. The mtime keeps a new file that reuses a freed inode from
+    passing for a rename. With `in_place`, every path in both was touched
+    (modified); without, only those whose identity changed.
     """
-    gone = {p: ino for p, ino in before.items() if p not in after}
-    appeared = {p: ino for p, ino in after.items() if p not in before}
-    by_inode = {ino: p for p, ino in gone.items()}
+    gone = {p: ident for p, ident in before.items() if p not in after}
+    appeared = {p: ident for p, ident in after.items() if p not in before}
+    by_identity = {identity: p for p, identity in gone.items()}
     events: list[Event] = []
-    for path, inode in sorted(appeared.items()):
-        source = by_inode.pop(inode, None)
+    for path, identity in sorted(appeared.items()):
+        source = by_identity.pop(identity, None)
         if source is not None:
             del gone[source]
             events.append(Event(RENAMED, path, source))
         else:
             events.append(Event(CREATED, path))
     events.extend(Event(DELETED, path) for path in sorted(gone))
-    events.extend(Event(MODIFIED, path) for path in sorted(before) if path in after)
+    kept = sorted(path for path in before if path in after)
+    events.extend(
+        Event(MODIFIED, path)
+        for path in kept
+        if in_place or before[path] != after[path]
+    )
     return events
 
 

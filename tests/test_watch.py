@@ -98,6 +98,9 @@ def tree(tmp_path: Path) -> Path:
     (root / ".git" / "HEAD").write_text("ref\n", encoding="utf-8")
     for name in ("a.txt", "b c.txt", "src/m.py", "src/n.py"):
         (root / name).write_text("start\n", encoding="utf-8")
+        # Written long ago, as a tree's files usually are: no mtime collides
+        # with that of a file the test writes now.
+        os.utime(root / name, ns=(10**18, 10**18))
     return root.resolve()
 
 
@@ -178,6 +181,35 @@ def test_folder_moved_in_creates_its_files(tree: Path, tmp_path: Path) -> None:
     events = tracker.batch(touched(tree, "vendor"))
 
     assert events == [Event(CREATED, "vendor/deep/x.txt")]
+
+
+def test_resync_finds_what_happened_without_events(tree: Path) -> None:
+    tracker = tracked_tree(tree)
+    (tree / "a.txt").write_text("changed in place\n", encoding="utf-8")
+    (tree / "b c.txt").rename(tree / "b d.txt")
+    (tree / "src" / "m.py").unlink()
+    (tree / "new.txt").write_text("x\n", encoding="utf-8")
+    (tree / ".n.py.swp").write_text("saved\n", encoding="utf-8")
+    os.replace(tree / ".n.py.swp", tree / "src" / "n.py")
+
+    events = tracker.resync()
+
+    assert events == [
+        Event(RENAMED, "b d.txt", "b c.txt"),
+        Event(CREATED, "new.txt"),
+        Event(DELETED, "src/m.py"),
+        Event(MODIFIED, "a.txt"),
+        Event(MODIFIED, "src/n.py"),
+    ]
+    assert tracker.resync() == []
+
+
+def test_names_that_are_not_utf8_are_left_to_the_scan(tree: Path) -> None:
+    (tree / os.fsdecode(b"bad\xff.txt")).write_bytes(b"x")
+
+    tracker = tracked_tree(tree)
+
+    assert sorted(tracker.known) == ["a.txt", "b c.txt", "src/m.py", "src/n.py"]
 
 
 def test_touched_folder_does_not_modify_its_files(tree: Path) -> None:

@@ -236,6 +236,27 @@ def test_sigterm_ends_the_session_outside_a_repository(
     assert "Files changed │ 5" in out
 
 
+def test_watcher_survives_a_file_name_that_is_not_utf8(
+    tmp_path: Path, cs_home: Path, live
+) -> None:
+    folder = tmp_path / "bytes"
+    folder.mkdir()
+    process = live("bytes", cwd=folder)
+    process.wait_ready()
+
+    # watchfiles raises on this name; the watcher starts again and catches up.
+    (folder / os.fsdecode(b"bad\xff.txt")).write_bytes(b"x")
+    (folder / "same batch.txt").write_text("x\n", encoding="utf-8")
+    wait_until(lambda: files_of(cs_home), what="the first row")
+    (folder / "later.txt").write_text("x\n", encoding="utf-8")
+    expected = {("same batch.txt", "created", None), ("later.txt", "created", None)}
+    wait_until(lambda: files_of(cs_home) == expected, what="rows after the restart")
+    code, _, err = process.finish(signal.SIGTERM)
+
+    assert (code, err) == (0, "")
+    assert files_of(cs_home) == expected
+
+
 def test_cs_end_elsewhere_stops_the_live_process_without_a_second_scan(
     repo: Path, cs_home: Path, tmp_path: Path, live
 ) -> None:
