@@ -316,15 +316,31 @@ def roll_up(groups: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
 
 
 def hotspots(conn: sqlite3.Connection, limit: int = 20) -> list[dict[str, Any]]:
-    """Return the files changed in the most sessions."""
-    rows = conn.execute(
-        """SELECT file_path, COUNT(DISTINCT session_id) AS sessions,
-            COUNT(*) AS changes
-        FROM file_changes GROUP BY file_path
-        ORDER BY sessions DESC, file_path LIMIT ?""",
-        (limit,),
-    )
-    return [dict(row) for row in rows]
+    """Return the files changed in the most sessions, with their projects.
+
+    Paths are relative to their repository, so the same path in two projects
+    counts together; the projects column says where it was changed.
+    """
+    rows = [
+        dict(row)
+        for row in conn.execute(
+            """SELECT file_path, COUNT(DISTINCT session_id) AS sessions,
+                COUNT(*) AS changes
+            FROM file_changes GROUP BY file_path
+            ORDER BY sessions DESC, file_path LIMIT ?""",
+            (limit,),
+        )
+    ]
+    marks = ",".join("?" * len(rows))
+    projects: dict[str, list[str]] = {}
+    for path, project in conn.execute(
+        f"""SELECT DISTINCT f.file_path, {PROJECT_SQL} FROM file_changes f
+        JOIN sessions s ON s.id = f.session_id WHERE f.file_path IN ({marks})
+        ORDER BY 2""",
+        [row["file_path"] for row in rows],
+    ):
+        projects.setdefault(path, []).append(project)
+    return [{**row, "projects": projects.get(row["file_path"], [])} for row in rows]
 
 
 def heatmap(conn: sqlite3.Connection, zone: tzinfo, now: datetime) -> dict[str, Any]:
