@@ -8,10 +8,14 @@ measured `cs log-ai --json` crosses it and fires one alert. Cases:
 - silent: a webhook on a 127.0.0.1 socket that accepts and never answers, with
   `--timeout` 1 and 3 (the timeout bounds all attempts together).
 
+Then the sink's own `send` is timed in process, which is steadier than whole
+commands on a busy machine.
+
 The command's exit code and JSON must not change. Run:
 `python benchmarks/webhook_down.py [RUNS]`.
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -89,7 +93,25 @@ def main() -> None:
             f"{name:24} median {statistics.median(times) * 1000:7.0f} ms"
             f"  max {max(times) * 1000:7.0f} ms  result unchanged: {unchanged}"
         )
+    print("WebhookSink.send alone, in process (httpx already imported)")
+    from cs_alerts.webhook import WebhookSink
+
+    for name, url, timeout in (
+        ("refused", f"http://127.0.0.1:{closed_port()}/", 3.0),
+        ("silent", silent_url, 1.0),
+    ):
+        times = [send_time(WebhookSink(), url, timeout) for _ in range(runs)]
+        median_ms, max_ms = statistics.median(times) * 1000, max(times) * 1000
+        label = f"{name} (timeout {timeout:g} s)"
+        print(f"{label:24} median {median_ms:7.0f} ms  max {max_ms:7.0f} ms")
     silent.close()
+
+
+def send_time(sink, url: str, timeout: float) -> float:
+    started = time.perf_counter()
+    with contextlib.suppress(RuntimeError):
+        sink.send({"id": 1}, {"target": url, "timeout": timeout})
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

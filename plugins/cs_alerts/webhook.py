@@ -46,10 +46,10 @@ class WebhookSink:
         Raises:
             RuntimeError: Every attempt failed, or the server refused the alert.
         """
-        httpx = _import_httpx()
         timeout = float(config.get("timeout", DEFAULT_TIMEOUT_SECONDS))
         retries = int(config.get("retries", DEFAULT_RETRIES))
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout  # the import counts too
+        httpx = _import_httpx()
         error: str | None = "no attempt made"
         # Loading the CA bundle costs ~150 ms; plain http never negotiates TLS
         # (redirects are not followed), so only https pays for it.
