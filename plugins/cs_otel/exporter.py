@@ -16,7 +16,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -131,8 +131,18 @@ def build_resource(config: Mapping[str, Any]) -> Resource:
     return Resource.create(defaults).merge(OTELResourceDetector().detect())
 
 
-def _nanos(stamp: str) -> int:
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+def _nanos(stamp: str | None) -> int:
+    """Return an instant in Unix nanoseconds; now when it cannot be read.
+
+    Rows from old databases may hold odd timestamps, and one unreadable event
+    must not block the queue behind it forever.
+    """
+    try:
+        moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return time.time_ns()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1_000_000) * 1000
 
 

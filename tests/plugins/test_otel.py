@@ -636,3 +636,20 @@ def test_invalid_input_is_refused(run_cs, receiver, argv, message):
     assert result.exit_code == 1
     assert result.json["error"]["code"] == "invalid_input"
     assert result.json["error"]["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("2026-03-02T10:00:00.000Z", nanos(T0)),
+        ("2026-03-02 10:00:00", nanos(T0)),
+        ("2026-03-02T11:00:00+01:00", nanos(T0)),
+    ],
+    ids=["stored", "legacy-naive-is-utc", "offset"],
+)
+def test_timestamps_of_any_stored_form_are_read_as_utc(stamp, expected):
+    assert exporter._nanos(stamp) == expected
+
+
+def test_an_unreadable_timestamp_does_not_block_the_queue():
+    assert exporter._nanos("yesterday") > nanos(T0)
