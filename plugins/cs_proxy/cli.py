@@ -55,12 +55,13 @@ def proxy(
     server = ProxyServer(
         _config(anthropic_upstream, openai_upstream, openai_provider), port
     )
-    session_id = _begin(name)[0] if name else None
-    server.start(session_id)
-    _announce_start(server, session_id, json)
-
-    _wait_for_stop_signal()
-    server.stop()
+    try:
+        session_id = _begin(name)[0] if name else None
+        server.start(session_id)
+        _announce_start(server, session_id, json)
+        _wait_for_stop_signal()
+    finally:
+        server.stop()
 
     if session_id is not None:
         document = finish_session(session_id)
@@ -101,10 +102,14 @@ def run(
         anthropic_upstream, openai_upstream, openai_provider, announce=False
     )
     server = ProxyServer(config, port)
-    session_id, resumed = _begin(name or " ".join(command), resume=resume)
-    server.start(session_id)
+    try:
+        session_id, resumed = _begin(name or " ".join(command), resume=resume)
+    except BaseException:
+        server.stop()
+        raise
 
     try:
+        server.start(session_id)
         code = run_child(command, _child_env(server.url, session_id))
     finally:
         server.stop()
