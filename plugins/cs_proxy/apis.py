@@ -154,7 +154,11 @@ class ChatCompletions:
         reading.completion_tokens = _count(usage.get("completion_tokens"))
         prompt = _object(usage.get("prompt_tokens_details"))
         completion = _object(usage.get("completion_tokens_details"))
-        reading.cache_read_tokens = _count(prompt.get("cached_tokens"))
+        cached = _count(prompt.get("cached_tokens"))
+        # DeepSeek has reported cache hits under its own key as well.
+        if cached is None:
+            cached = _count(usage.get("prompt_cache_hit_tokens"))
+        reading.cache_read_tokens = cached
         reading.reasoning_tokens = _count(completion.get("reasoning_tokens"))
         reading.complete = (
             reading.prompt_tokens is not None and reading.completion_tokens is not None

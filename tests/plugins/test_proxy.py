@@ -352,16 +352,20 @@ def test_call_without_readable_usage_is_logged_unpriced(
     assert (status["aiCost"], status["unpricedCalls"]) == (0.0, 1)
 
 
-@pytest.mark.parametrize("path", ["/chat/completions", "/v1/chat/completions"],
-                         ids=["no-version-prefix", "v1"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "cache"),
+    [
+        ("/chat/completions", {"prompt_tokens_details": {"cached_tokens": 200}}),
+        ("/v1/chat/completions", {"prompt_tokens_details": {"cached_tokens": 200}}),
+        ("/chat/completions", {"prompt_cache_hit_tokens": 200,
+                               "prompt_cache_miss_tokens": 800}),
+    ],
+    ids=["no-version-prefix", "v1", "deepseek-cache-keys"],
+)  # fmt: skip
 def test_openai_provider_names_compatible_apis(
-    upstream, git_repo, session, run_cs, path
+    upstream, git_repo, session, run_cs, path, cache
 ):
-    usage = {
-        "prompt_tokens": 1000,
-        "completion_tokens": 500,
-        "prompt_tokens_details": {"cached_tokens": 200},
-    }
+    usage = {"prompt_tokens": 1000, "completion_tokens": 500, **cache}
     upstream.answers[path] = json_answer(chat_completion("deepseek-chat", usage))
     server = make_proxy(upstream, git_repo, openai_provider="deepseek")
 
