@@ -67,6 +67,7 @@ class TrackedSession:
         )
         if self.budget_usd == 0:
             raise InvalidInputError("budget_usd must be above 0")
+
         self.cwd = cwd
         self.resume = resume
         self.agent_name = agent_name
@@ -159,6 +160,7 @@ class TrackedSession:
         spent = self.spent_usd
         if cap is None or (spent < cap and spent + estimate <= cap):
             return
+
         raise BudgetExceededError(
             f"session budget of {output.format_usd(cap)} would be exceeded: "
             f"{output.format_usd(spent)} spent, {output.format_usd(estimate)} more "
@@ -213,9 +215,11 @@ class TrackedSession:
             allow_unpriced=allow_unpriced,
             source="api",
         )
+
         session = get_session(self.conn, self.id)
         logged = log_call(self.conn, load_price_book(), session, call)
         budgets.deliver(self.conn, logged.alerts, terminal=True)
+
         assert logged.row is not None
         return {
             "logged": output.call_object(logged.row),

@@ -82,6 +82,7 @@ def window(
         return Window(f"session:{session_id}", None, None)
     if period == "total":
         return Window("total", None, None)
+
     day = moment.astimezone(zone).date()
     if period == "daily":
         first, following, key = day, day + timedelta(days=1), day.isoformat()
@@ -94,6 +95,7 @@ def window(
         first = day.replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)
         key = f"{day:%Y-%m}"
+
     return Window(key, _midnight(first, zone), _midnight(following, zone))
 
 
@@ -166,6 +168,7 @@ def spent_in(
     sql = "SELECT SUM(a.cost) FROM ai_usage a"
     where: list[str] = []
     params: list[Any] = []
+
     if budget["period"] == "session":
         where.append("a.session_id = ?")
         params.append(session_id)
@@ -173,9 +176,11 @@ def spent_in(
         sql += " JOIN sessions s ON s.id = a.session_id"
         where.append("s.scope = ?")
         params.append(budget["scope"])
+
     if span.start is not None:
         where.append("a.timestamp >= ? AND a.timestamp < ?")
         params.extend([span.start, span.end])
+
     if where:
         sql += " WHERE " + " AND ".join(where)
     return exact(conn.execute(sql, params).fetchone()[0])
@@ -193,6 +198,7 @@ def statuses(
     """
     zone, _ = clock.display_zone()
     moment = moment or clock.now()
+
     found = []
     for budget in applicable(conn, scope):
         if budget["period"] == "session" and session_id is None:
@@ -219,6 +225,7 @@ def evaluate(
     current = statuses(
         conn, session["scope"] or "", session["id"], clock.parse_instant(stamp)
     )
+
     for status in current:
         for threshold in status.thresholds:
             if not status.reached(threshold):
@@ -244,8 +251,10 @@ def _record(
         WHERE budget_id = ? AND period_key = ? AND threshold_percent = ?""",
         (status.budget["id"], status.window.key, float(threshold)),
     ).fetchone()
+
     if known is not None:
         return None
+
     cursor = conn.execute(
         """INSERT OR IGNORE INTO alert_events (budget_id, scope, period, period_key,
             threshold_percent, spent_usd, limit_usd, session_id, ai_usage_id, fired_at)
@@ -283,6 +292,7 @@ def alert_object(event: sqlite3.Row | Mapping[str, Any]) -> dict[str, Any]:
     where = f" for {event['scope']}" if event["scope"] else ""
     verb = "exceeded" if exceeded else f"reached {number(threshold)}%"
     kind = "budget" if enforced else "warning"
+
     return {
         "id": event["id"],
         "code": "budget_exceeded" if exceeded else "budget_warning",
@@ -361,6 +371,7 @@ def check(current: list[LimitStatus], estimate: Decimal = Decimal(0)) -> None:
     over = [s for s in current if s.enforced and not s.affords(estimate)]
     if not over:
         return
+
     first = over[0]
     label = LABELS[first.budget["period"]]
     what = "exceeded" if first.exceeded else "would be exceeded"
@@ -392,6 +403,7 @@ def parse_amount(value: str | float | Decimal, flag: str) -> Decimal:
         raise InvalidInputError(
             f"{flag} must be an amount in USD, not '{value}'"
         ) from None
+
     if not amount.is_finite() or amount < 0 or amount > _MAX_LIMIT_USD:
         raise InvalidInputError(f"{flag} must be an amount of 0 or more, not '{value}'")
     return amount
@@ -410,6 +422,7 @@ def parse_percent(value: str | float | Decimal) -> Decimal:
         raise InvalidInputError(
             f"--warn-at must be a percentage, not '{value}'"
         ) from None
+
     if not percent.is_finite() or percent < 0 or percent >= HUNDRED:
         raise InvalidInputError(
             f"--warn-at must be from 0 (off) to below 100, not '{value}'",
@@ -439,6 +452,7 @@ def set_limits(
             hint="Pass --per-session, --daily, --weekly, --monthly, --total "
             "or --warn-at.",
         )
+
     warn = None if warn_at is None or warn_at == 0 else float(warn_at)
     with transaction(conn):
         for period, amount in limits.items():
@@ -458,9 +472,11 @@ def _set_one(
     old = conn.execute(
         "SELECT * FROM budgets WHERE scope = ? AND period = ?", (scope, period)
     ).fetchone()
+
     stamp = clock.now_iso()
     if old is not None and not warn_given:
         warn = old["warn_at_percent"]
+
     same = old is not None and exact(old["limit_usd"]) == exact(amount)
     if same and old["origin"] == "user":
         conn.execute(
@@ -468,6 +484,7 @@ def _set_one(
             (warn, stamp, old["id"]),
         )
         return
+
     if old is not None:
         conn.execute("DELETE FROM budgets WHERE id = ?", (old["id"],))
     if amount > 0:
@@ -484,6 +501,7 @@ def _set_warning(conn: sqlite3.Connection, scope: str, warn: float | None) -> No
         WHERE scope = ? AND origin = 'user'""",
         (warn, clock.now_iso(), scope),
     ).rowcount
+
     if not changed:
         where = f"for {scope}" if scope else "for everything"
         raise InvalidInputError(
@@ -534,6 +552,7 @@ def history(conn: sqlite3.Connection, limit: int | None = None) -> list[dict[str
         ORDER BY e.fired_at DESC, e.id DESC LIMIT ?""",
         (-1 if limit is None else limit,),
     ).fetchall()
+
     deliveries = _deliveries(conn, [row["id"] for row in rows])
     return [
         {**alert_object(row), "deliveries": deliveries.get(row["id"], [])}
@@ -547,6 +566,7 @@ def _deliveries(
     found: dict[int, list[dict[str, Any]]] = {}
     if not event_ids:
         return found
+
     marks = ", ".join("?" * len(event_ids))
     for row in conn.execute(
         f"SELECT * FROM alert_deliveries WHERE event_id IN ({marks}) ORDER BY id",
@@ -707,6 +727,7 @@ def _log_deliveries(
     conn: sqlite3.Connection, results: list[tuple[int, int | None, str, str | None]]
 ) -> None:
     stamp = clock.now_iso()
+
     try:
         with transaction(conn):
             conn.executemany(

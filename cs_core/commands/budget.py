@@ -81,6 +81,7 @@ def set_budget(
         if value is not None
     }
     warn = budgets.parse_percent(warn_at) if warn_at is not None else None
+
     conn = open_db()
     budgets.set_limits(conn, _scope(project), limits, warn)
     payload = _payload(conn)
@@ -125,6 +126,7 @@ def clear(
             f"unknown period '{unknown[0]}'",
             hint=f"Periods: {', '.join(budgets.PERIODS)}.",
         )
+
     conn = open_db()
     removed = budgets.clear(conn, _scope(project), wanted)
     payload = _payload(conn, removed=removed)

@@ -46,6 +46,7 @@ class CommandSink:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+
         try:
             process.communicate(
                 json.dumps(dict(alert)).encode("utf-8"), timeout=timeout
@@ -54,5 +55,6 @@ class CommandSink:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             raise RuntimeError(f"command timed out after {timeout:g} s") from None
+
         if process.returncode != 0:
             raise RuntimeError(f"command exited with status {process.returncode}")

@@ -49,6 +49,7 @@ class WebhookSink:
         timeout = float(config.get("timeout", DEFAULT_TIMEOUT_SECONDS))
         retries = int(config.get("retries", DEFAULT_RETRIES))
         deadline = time.monotonic() + timeout  # the import counts too
+
         httpx = _import_httpx()
         error: str | None = "no attempt made"
         # Loading the CA bundle costs ~150 ms; plain http never negotiates TLS
@@ -100,6 +101,7 @@ def _attempt(
         )
     except httpx.TransportError as exc:
         return f"{type(exc).__name__}: {exc}"
+
     if response.status_code >= 500:
         return f"HTTP {response.status_code}"
     if response.status_code >= 400:
