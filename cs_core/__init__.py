@@ -105,6 +105,9 @@ _LAZY = {
     "import_logs": "cs_core.importing",
     "log_into_active_session": "cs_core.importing",
     "normalize_timestamp": "cs_core.importing",
+    # The Python API for agents (docs/agents.md).
+    "TrackedSession": "cs_core.api",
+    "track": "cs_core.api",
 }
 
 
