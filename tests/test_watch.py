@@ -322,3 +322,22 @@ def test_checker_for_prefers_the_backends_own_query() -> None:
 
     assert checker is not None
     assert checker("/r", ["skip.me", "keep.me"]) == {"skip.me"}
+
+
+def test_a_folder_holding_a_tracked_file_is_not_pruned(ignoring_repo: Path) -> None:
+    kept = ignoring_repo / "node_modules" / "patched"
+    kept.mkdir(parents=True)
+    (kept / "fix [1]*.js").write_text("x\n", encoding="utf-8")
+    (kept / "other.js").write_text("x\n", encoding="utf-8")
+    git(ignoring_repo, "add", "-f", "node_modules/patched/fix [1]*.js")
+    git(ignoring_repo, "commit", "-q", "-m", "vendored patch")
+    root = str(ignoring_repo)
+    rules = IgnoreRules(root, git_check_ignore)
+
+    Tracker(root, rules).scan_baseline()
+    kept_paths = rules.filter(
+        ["node_modules/patched/fix [1]*.js", "node_modules/patched/other.js"]
+    )
+
+    assert rules.ignored_dirs == set()
+    assert kept_paths == {"node_modules/patched/fix [1]*.js"}
