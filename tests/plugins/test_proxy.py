@@ -543,3 +543,9 @@ def test_stream_cut_short_keeps_the_counts_read_and_an_unknown_cost(
     )
     status = run_cs("status", "-s", str(session["id"]), "--json").json
     assert (status["aiCost"], status["unpricedCalls"]) == (0.0, 1)
+
+
+def test_listening_socket_is_tcp_so_nagle_is_off(proxy):
+    # asyncio disables Nagle only on sockets whose protocol says TCP; without it
+    # each keep-alive answer waited ~40 ms for the client's delayed ACK.
+    assert proxy.socket.proto == socket.IPPROTO_TCP
