@@ -83,7 +83,11 @@ class ProxyConfig:
     def upstream_url(self, which: str, path: str, query: bytes) -> str:
         """Return the upstream URL for a request path and query string."""
         base = self.anthropic_upstream if which == "anthropic" else self.openai_upstream
-        url = base.rstrip("/") + path
+        base = base.rstrip("/")
+        # An upstream given as ".../v1" and a client that adds /v1 itself.
+        if base.endswith("/v1") and path.startswith("/v1/"):
+            path = path[3:]
+        url = base + path
         return f"{url}?{query.decode('latin-1')}" if query else url
 
     def provider_of(self, route: Route) -> str:
@@ -122,8 +126,12 @@ class ProxyApp:
         headers = _request_headers(scope)
         path = scope["path"]
         route = route_for(path) if scope["method"] == "POST" else None
+        # The path goes upstream as the client encoded it.
+        raw_path = scope.get("raw_path") or path.encode()
         url = self.config.upstream_url(
-            upstream_for(path, headers), path, scope.get("query_string", b"")
+            upstream_for(path, headers),
+            raw_path.decode("latin-1"),
+            scope.get("query_string", b""),
         )
 
         assert self._client is not None

@@ -549,3 +549,23 @@ def test_listening_socket_is_tcp_so_nagle_is_off(proxy):
     # asyncio disables Nagle only on sockets whose protocol says TCP; without it
     # each keep-alive answer waited ~40 ms for the client's delayed ACK.
     assert proxy.socket.proto == socket.IPPROTO_TCP
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "url"),
+    [
+        ("https://api.example.test", "/v1/messages", "https://api.example.test/v1/messages"),
+        ("https://api.example.test/", "/chat/completions",
+         "https://api.example.test/chat/completions"),
+        ("https://api.example.test/v1", "/v1/chat/completions",
+         "https://api.example.test/v1/chat/completions"),
+        ("https://gw.example.test/proxy", "/v1/responses",
+         "https://gw.example.test/proxy/v1/responses"),
+    ],
+    ids=["plain", "trailing-slash", "v1-in-both", "base-path"],
+)  # fmt: skip
+def test_upstream_url_joins_base_and_path(base, path, url):
+    config = ProxyConfig(anthropic_upstream=base, openai_upstream=base)
+
+    assert config.upstream_url("openai", path, b"") == url
+    assert config.upstream_url("anthropic", path, b"a=1") == f"{url}?a=1"
