@@ -31,6 +31,7 @@ NAV = (
     ("fresh", "Start Fresh", "/-/cs/fresh"),
 )
 _db_names: dict[int, str] = {}
+_splits: dict[str, str | None] = {}
 
 
 async def cs_database(datasette: Datasette) -> Database:
@@ -172,7 +173,12 @@ async def session_diff(datasette: Datasette, request: Request) -> Response:
 
 async def models(datasette: Datasette, request: Request) -> Response:
     """Cost, tokens and calls per model, provider and agent."""
-    split = await read(datasette, queries.model_split)
+    # Any split point gives the same sums; finding a balanced one costs a
+    # scan, so it is found once per database and kept.
+    db = await cs_database(datasette)
+    if db.path not in _splits:
+        _splits[db.path] = await read(datasette, queries.model_split)
+    split = _splits[db.path]
     if split is None:
         groups = await read(datasette, queries.usage_groups)
     else:  # a big table: two threads add up one half each
