@@ -14,11 +14,10 @@ JsonAccepted = Annotated[
 
 
 def mcp(*, json: JsonAccepted = False) -> None:
-    """Serve cs to AI agents as MCP tools over stdio.
+    """Serve cs as MCP tools over stdio (register with: claude mcp add cs -- cs mcp).
 
-    Register it with Claude Code: claude mcp add cs -- cs mcp. The tools start,
-    log, annotate, inspect and end sessions and read stats and prices; each
-    returns the same JSON as the matching command with --json.
+    The tools start, log, annotate, inspect and end sessions and read stats and
+    prices; each returns the same JSON as the matching command with --json.
 
     Args:
         json: Accepted as on every command; the protocol is JSON already.
