@@ -261,6 +261,14 @@ def m003_ai_usage_detail(db: Any) -> None:
             "cost_source": "CASE WHEN [cost] >= 0 AND [cost] < 1e300 THEN 'legacy' END",
         },
     )
+    # The sessions' running sums must agree with the rows they add up.
+    db.execute(
+        """UPDATE sessions SET
+            ai_cost = (SELECT COALESCE(SUM(cost), 0) FROM ai_usage
+                       WHERE session_id = sessions.id),
+            ai_tokens = (SELECT COALESCE(SUM(tokens), 0) FROM ai_usage
+                         WHERE session_id = sessions.id)"""
+    )
 
 
 @migration
@@ -557,3 +565,20 @@ def m031_ai_usage_cost_index(db: Any) -> None:
     db.execute(
         "CREATE INDEX IF NOT EXISTS idx_ai_usage_cost_tokens ON ai_usage (cost, tokens)"
     )
+
+
+@migration
+def m051_period_indexes(db: Any) -> None:
+    """Index calls by time with their session, and sessions by end time.
+
+    Daily figures scan one day of calls at a time and count distinct sessions;
+    with `session_id` in the covering index that never touches the table, so
+    the narrower time index of m030 goes. Sessions overlapping a period are
+    found through their end time.
+    """
+    db.execute("DROP INDEX IF EXISTS idx_ai_usage_time_cover")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_ai_usage_time_session"
+        " ON ai_usage (timestamp, session_id, cost, tokens)"
+    )
+    db["sessions"].create_index(["end_time"], if_not_exists=True)
