@@ -280,3 +280,43 @@ def test_human_show(run_cs, repo: Path) -> None:
     assert result.exit_code == 0
     assert "warning only (default)" in result.stdout
     assert "50% of daily limit: $1.00 of $2.00 (2025-07-01)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("zone", "keys", "spent", "fired"),
+    [
+        (
+            "America/Denver",
+            ["2025-08-03", "2025-08-04"],
+            2.0,
+            ["2025-08-04", "2025-08-03"],
+        ),
+        ("UTC", ["2025-08-04", "2025-08-04"], 3.0, ["2025-08-04"]),
+    ],
+    ids=["denver", "utc"],
+)
+def test_daily_limits_reset_at_local_midnight_b08(
+    run_cs, git_repo: Path, zone: str, keys: list[str], spent: float, fired: list[str]
+) -> None:
+    env = {"CODESESSION_TZ": zone, "CODESESSION_NOW": "2025-08-04T01:00:00.000Z"}
+    run_cs("start", "b08", "--json", cwd=git_repo, env=env)
+    run_cs("budget", "set", "--daily", "1", "--json", env=env)
+    calls = [("1.00", "2025-08-04T02:00:00.000Z"), ("2.00", "2025-08-04T15:00:00.000Z")]
+
+    results = [
+        run_cs(
+            "log-ai", "-p", "openai", "-m", "gpt-4o", "-c", cost, "-t", "5", "--json",
+            cwd=git_repo, env={**env, "CODESESSION_NOW": now},
+        ).json
+        for cost, now in calls
+    ]  # fmt: skip
+    daily = [
+        next(lim for lim in r["budget"]["limits"] if lim["period"] == "daily")
+        for r in results
+    ]
+    history = run_cs("alerts", "history", "--json", env=env).json["alerts"]
+
+    assert [d["periodKey"] for d in daily] == keys
+    assert daily[1]["spent"] == spent
+    assert results[0]["budget"]["timezone"] == zone
+    assert [a["periodKey"] for a in history] == fired
