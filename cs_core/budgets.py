@@ -113,8 +113,8 @@ class LimitStatus:
 
     @property
     def limit(self) -> Decimal:
-        """The limit in USD."""
-        return exact(self.budget["limit_usd"])
+        """The limit in USD, as typed: never rounded to 0, since it divides."""
+        return Decimal(repr(float(self.budget["limit_usd"])))
 
     @property
     def enforced(self) -> bool:
@@ -406,6 +406,9 @@ def parse_amount(value: str | float | Decimal, flag: str) -> Decimal:
 
     if not amount.is_finite() or amount < 0 or amount > _MAX_LIMIT_USD:
         raise InvalidInputError(f"{flag} must be an amount of 0 or more, not '{value}'")
+    if 0 < amount < _TEN_DIGITS:
+        # Amounts are shown and compared to 1e-10: a smaller limit would read as 0.
+        raise InvalidInputError(f"{flag} must be 0 or at least 1e-10, not '{value}'")
     return amount
 
 

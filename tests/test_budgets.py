@@ -208,8 +208,8 @@ def test_check_counts_an_estimate(conn, session) -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [("-1", "0 or more"), ("abc", "amount in USD"), ("nan", "0 or more"),
-     ("1e12", "0 or more")],
-    ids=["negative", "text", "nan", "huge"],
+     ("1e12", "0 or more"), ("1e-11", "at least 1e-10")],
+    ids=["negative", "text", "nan", "huge", "tiny"],
 )  # fmt: skip
 def test_parse_amount_rejects(value, message) -> None:
     with pytest.raises(InvalidInputError, match=message):
