@@ -43,6 +43,9 @@ class CallInput(NamedTuple):
     source: str = "cli"
     external_id: str | None = None
     timestamp: str | None = None
+    # False when the provider's usage could not be read in full (a proxy saw a
+    # cut-off stream): the known counts are kept and the cost is unknown.
+    metered: bool = True
 
 
 @dataclass
@@ -164,6 +167,13 @@ def _estimated_usage(usage: Usage) -> Usage:
     )
 
 
+_UNMETERED = {
+    "code": "unpriced_model",
+    "message": "the provider's usage report could not be read in full: "
+    "stored with an unknown cost",
+}
+
+
 def price_call(book: PriceBook, usage: Usage, call: CallInput) -> Logged:
     """Price a validated call without storing it.
 
@@ -179,6 +189,8 @@ def price_call(book: PriceBook, usage: Usage, call: CallInput) -> Logged:
     priced_usage = _estimated_usage(usage) if _only_total(usage) else usage
     source.validate(priced_usage)
     resolved = book.resolve(usage.provider, usage.model)
+    if not call.metered:
+        return Logged(row=None, resolved=resolved, priced=None, warnings=[_UNMETERED])
     warnings: list[dict[str, str]] = []
     computed = source.cost(priced_usage, resolved.price) if resolved else None
     if resolved is None and call.cost is None:
@@ -297,7 +309,7 @@ def _row_values(
     cost_source: str | None = None
     if manual is not None:
         cost_source = "manual"
-    elif resolved:
+    elif resolved and priced:
         cost_source = resolved.source
     rates = priced.rates if priced else None
     estimated = _only_total(usage)

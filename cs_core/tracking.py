@@ -5,12 +5,11 @@ session, uses these few functions instead of the session and call services.
 Each opens its own connection, so they can be called from any thread.
 """
 
-import sqlite3
 from typing import Any
 
 from . import output
 from .calls import CallInput, log_call
-from .db import connect, transaction
+from .db import connect
 from .pricing import load_price_book
 from .sessions import (
     end_session,
@@ -49,34 +48,12 @@ def record_call(
     conn = connect()
     try:
         session = find_session(conn, session_id, resolve_scope(cwd))
+        call = call._replace(metered=call.metered and metered)
         logged = log_call(conn, load_price_book(), session, call)
         assert logged.row is not None
-        row = logged.row if metered else _forget_cost(conn, logged.row)
-        return {**output.call_object(row), "warnings": logged.warnings}
+        return {**output.call_object(logged.row), "warnings": logged.warnings}
     finally:
         conn.close()
-
-
-def _forget_cost(conn: sqlite3.Connection, row: sqlite3.Row) -> sqlite3.Row:
-    """Turn a stored call's cost into unknown: its counts were incomplete.
-
-    The price table would otherwise cost whatever counts were read (often none)
-    as if they were the whole call.
-    """
-    with transaction(conn):
-        conn.execute(
-            "UPDATE sessions SET ai_cost = COALESCE(ai_cost, 0) - ? WHERE id = ?",
-            (row["cost"] or 0, row["session_id"]),
-        )
-        conn.execute(
-            """UPDATE ai_usage SET cost = NULL, cost_source = NULL, estimated = 0,
-                input_rate = NULL, output_rate = NULL, cache_read_rate = NULL,
-                cache_write_rate = NULL, cache_write_1h_rate = NULL,
-                reasoning_rate = NULL, tier_above = NULL
-            WHERE id = ?""",
-            (row["id"],),
-        )
-    return conn.execute("SELECT * FROM ai_usage WHERE id = ?", (row["id"],)).fetchone()
 
 
 def begin_session(
