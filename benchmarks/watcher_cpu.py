@@ -2,8 +2,8 @@
 
 Builds a git repository of 50,000 files (by default 30,000 committed source files
 and 20,000 under an ignored `node_modules/`), runs the real `cs start` in a
-subprocess with its output piped, and reads the process's CPU time from
-/proc/PID/stat (Linux only) while it:
+subprocess with its output piped, and reads the CPU time of the process and of
+the git commands it ran from /proc/PID/stat (Linux only) while it:
 
 1. starts and takes its baseline (until it prints "Watcher: watching");
 2. sits idle for `--idle` seconds;
@@ -41,9 +41,10 @@ def build_tree(root: Path, total: int, per_dir: int) -> tuple[int, int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, all threads, from /proc."""
+    """CPU time of a process (all threads) and its finished children (git)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    # utime, stime, cutime, cstime: fields 14-17 of proc(5), counted from 1.
+    ticks = sum(int(value) for value in fields[11:15])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
