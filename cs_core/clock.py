@@ -7,7 +7,6 @@ system's.
 
 import os
 from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InvalidInputError
 
@@ -67,6 +66,9 @@ def zone_named(name: str) -> tzinfo:
     """
     if name.upper() in ("UTC", "Z"):
         return UTC
+    # zoneinfo reads sysconfig on import (~4 ms); `cs log-ai` rarely needs it.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(name.lstrip(":"))
     except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -57,12 +57,12 @@ def test_killed_writers_leave_the_database_intact(
     stored = {row[0] for row in conn.execute("SELECT id FROM ai_usage")}
     assert set(acknowledged) <= stored
     count, cost, tokens = conn.execute(
-        "SELECT COUNT(*), SUM(cost), SUM(tokens) FROM ai_usage"
+        "SELECT COUNT(*), COALESCE(SUM(cost), 0), COALESCE(SUM(tokens), 0) FROM ai_usage"
     ).fetchone()
     session_cost, session_tokens = conn.execute(
         "SELECT ai_cost, ai_tokens FROM sessions"
     ).fetchone()
-    assert round(session_cost, 10) == round(cost or 0, 10) == round(0.0015 * count, 10)
+    assert round(session_cost, 10) == round(cost, 10) == round(0.0015 * count, 10)
     assert session_tokens == tokens == 1100 * count
 
 

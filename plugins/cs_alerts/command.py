@@ -2,8 +2,6 @@
 
 import json
 import os
-import signal
-import subprocess
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +34,10 @@ class CommandSink:
         Raises:
             RuntimeError: The command failed or ran out of time.
         """
+        # subprocess costs ~6 ms to import; every cs command loads this plugin.
+        import signal
+        import subprocess
+
         timeout = float(config.get("timeout", DEFAULT_TIMEOUT_SECONDS))
         # Its own process group, so a timeout also kills what the shell started.
         process = subprocess.Popen(
