@@ -305,6 +305,27 @@ def test_resume_reattaches_to_the_active_session(
     assert query(cs_home, "SELECT COUNT(*) FROM sessions") == [(1,)]
 
 
+def test_a_second_live_process_views_without_watching_twice(
+    repo: Path, cs_home: Path, live
+) -> None:
+    first = live("watched", cwd=repo)
+    first.wait_ready()
+    second = live("ignored name", "--resume", cwd=repo)
+    wait_until(lambda: "watched by another cs process" in second.stdout, "view only")
+
+    (repo / "once.txt").write_text("x\n", encoding="utf-8")
+    (repo / "once.txt").unlink()
+    (repo / "kept.txt").write_text("x\n", encoding="utf-8")
+    wait_until(lambda: files_of(cs_home), what="the watcher row")
+    code, out, _ = second.finish(signal.SIGINT)
+    first_code, first_out, _ = first.finish()
+
+    assert (code, first_code) == (0, 0)
+    assert files_of(cs_home) == {("kept.txt", "created", None)}
+    assert "completed (interrupted)" in out
+    assert "completed (interrupted)" in first_out
+
+
 def test_piped_output_gets_plain_lines(repo: Path, cs_home: Path, live) -> None:
     process = live("piped", cwd=repo)
     process.wait_ready()
