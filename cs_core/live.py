@@ -33,6 +33,7 @@ from typing import Any
 from . import clock, output, plugins, watch
 from .db import data_home, transaction
 from .errors import CsError, InvalidInputError
+from .models import Commit
 from .sessions import backend_for, end_session, get_session, session_detail, touch
 
 log = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ class _Runner:
                 _mark_observed(self.conn, self.session_id)
         return get_session(self.conn, self.session_id)
 
-    def _record_new_commits(self, commits: tuple[Any, ...]) -> None:
+    def _record_new_commits(self, commits: tuple[Commit, ...]) -> None:
         fresh = [c for c in commits if c.hash not in self.seen_commits]
         if fresh and record_commits(self.conn, self.session_id, fresh):
             self.seen_commits.update(c.hash for c in fresh)
@@ -305,7 +306,7 @@ def _write_rows(
 
 
 def record_commits(
-    conn: sqlite3.Connection, session_id: int, commits: list[Any]
+    conn: sqlite3.Connection, session_id: int, commits: list[Commit]
 ) -> bool:
     """Store commits not yet recorded for a session (never twice by hash).
 

@@ -27,9 +27,12 @@ def start(
         poll_interval: Seconds between looks for new commits while the live
             view runs (default 3, or CODESESSION_POLL_INTERVAL).
     """
-    from .. import live
+    if not json:
+        # The live runner (about 10 ms to import) is for people, not agents.
+        from .. import live
 
-    poll_interval_s = live.poll_interval(poll_interval)
+        # Checked first: a bad value must not leave a new session behind.
+        poll_interval_s = live.poll_interval(poll_interval)
     conn = open_db()
     scope = resolve_scope()
     session, resumed = start_session(
