@@ -1,7 +1,8 @@
 """Speed and memory of `cs` on big histories and big repositories.
 
 Run: python benchmarks/large_history.py [--sessions 100000] [--calls 1000000]
-     [--commits 10000] [--tracked 20000] [--ignored 100000] [--writers 8 --per-writer 500]
+     [--commits 10000] [--tracked 20000] [--ignored 100000]
+     [--writers 8 --per-writer 500]
 
 Prints a table:
 - `cs stats` (plain and with breakdowns) and `cs export` (sessions and calls, CSV)
@@ -27,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dashboard_pages import fill  # noqa: E402  (the same generated history)
+from dashboard_pages import fill  # the same generated history
 
 CS = [sys.executable, "-m", "cs_core"]
 GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
@@ -88,17 +89,19 @@ def commits_row(root: Path, env: dict, count: int) -> tuple:
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main", env=env)
     git(repo, "commit", "-q", "--allow-empty", "-m", "root", env=env)
-    subprocess.run(CS + ["start", "many", "--json"], cwd=repo, env=env, check=True,
+    subprocess.run([*CS, "start", "many", "--json"], cwd=repo, env=env, check=True,
                    capture_output=True)  # fmt: skip
     stream = []
     for n in range(count):
         stream.append(f"commit refs/heads/main\nmark :{n + 1}\n"
-                      f"committer b <b@b> {1700000000 + n} +0000\ndata 9\ncommit {n % 9}\n"
+                      f"committer b <b@b> {1700000000 + n} +0000\n"
+                      f"data 9\ncommit {n % 9}\n"
                       + ("from refs/heads/main^0\n" if n == 0 else "")
-                      + f"M 644 inline f{n % 500}.txt\ndata 6\nline{n % 9}\n\n")  # fmt: skip
+                      + f"M 644 inline f{n % 500}.txt\n"
+                      f"data 6\nline{n % 9}\n\n")  # fmt: skip
     git(repo, "fast-import", "--quiet", env=env, input="".join(stream).encode())
     git(repo, "reset", "-q", "--hard", "main", env=env)
-    wall, peak = measure(CS + ["end", "--json"], env, repo, 1)
+    wall, peak = measure([*CS, "end", "--json"], env, repo, 1)
     return (f"cs end, {count:,} commits since start", wall, peak)
 
 
@@ -127,7 +130,7 @@ def b23_row(root: Path, env: dict, tracked: int, ignored: int) -> tuple:
     git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib),
         "vendor/lib", env=env)  # fmt: skip
     git(repo, "commit", "-qm", "fixture", env=env)
-    subprocess.run(CS + ["start", "b23", "--json"], cwd=repo, env=env, check=True,
+    subprocess.run([*CS, "start", "b23", "--json"], cwd=repo, env=env, check=True,
                    capture_output=True)  # fmt: skip
     first, second = (
         sorted((repo / "dir001").iterdir())[0],
@@ -144,8 +147,8 @@ def b23_row(root: Path, env: dict, tracked: int, ignored: int) -> tuple:
     before = hashlib.sha1(index.read_bytes()).hexdigest()
     (repo / ".git" / "index.lock").write_text("")
     started = time.perf_counter()
-    done = subprocess.run(CS + ["end", "--json"], cwd=repo, env=env, capture_output=True,
-                          text=True, check=True)  # fmt: skip
+    done = subprocess.run([*CS, "end", "--json"], cwd=repo, env=env,
+                          capture_output=True, text=True, check=True)  # fmt: skip
     wall = (time.perf_counter() - started) * 1000
     import json
 
@@ -163,7 +166,7 @@ def writers_row(root: Path, env: dict, writers: int, per_writer: int) -> tuple:
     repo = root / "writers"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main", env=env)
-    subprocess.run(CS + ["start", "writers", "--json"], cwd=repo, env=env, check=True,
+    subprocess.run([*CS, "start", "writers", "--json"], cwd=repo, env=env, check=True,
                    capture_output=True)  # fmt: skip
     script = (
         "import sys\nfrom cs_core.cli import run\n"
@@ -206,7 +209,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="cs-large-"))
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env = {**base, **GIT_ENV, "CODESESSION_HOME": str(root / "home"),
-           "CS_LOAD_PLUGINS": "anthropic,openai,google,mistral,deepseek,git,json,csv"}  # fmt: skip
+           "CS_LOAD_PLUGINS":
+               "anthropic,openai,google,mistral,deepseek,git,json,csv"}  # fmt: skip
     steps = {
         "history": lambda: history_rows(root, env, args),
         "commits": lambda: [commits_row(root, env, args.commits)],

@@ -92,7 +92,9 @@ def parse_cost(value: Any) -> Decimal | None:
     except (InvalidOperation, ValueError):
         raise InvalidInputError(f"cost must be a number, not '{clean(text)}'") from None
     if not cost.is_finite() or cost < 0:
-        raise InvalidInputError(f"cost must be a finite amount of 0 or more, not '{text}'")
+        raise InvalidInputError(
+            f"cost must be a finite amount of 0 or more, not '{text}'"
+        )
     if cost > Decimal(10) ** 12:
         raise InvalidInputError(f"cost {text} is not a plausible amount in USD")
     return cost
@@ -118,10 +120,16 @@ def build_usage(call: CallInput) -> Usage:
     model = _parse_name(call.model, "model", MAX_MODEL_CHARS)
     counts = {
         "prompt_tokens": parse_tokens(call.prompt_tokens, "--prompt-tokens"),
-        "completion_tokens": parse_tokens(call.completion_tokens, "--completion-tokens"),
+        "completion_tokens": parse_tokens(
+            call.completion_tokens, "--completion-tokens"
+        ),
         "total_tokens": parse_tokens(call.total_tokens, "--tokens"),
-        "cache_read_tokens": parse_tokens(call.cache_read_tokens, "--cache-read-tokens"),
-        "cache_write_tokens": parse_tokens(call.cache_write_tokens, "--cache-write-tokens"),
+        "cache_read_tokens": parse_tokens(
+            call.cache_read_tokens, "--cache-read-tokens"
+        ),
+        "cache_write_tokens": parse_tokens(
+            call.cache_write_tokens, "--cache-write-tokens"
+        ),
         "cache_write_1h_tokens": parse_tokens(
             call.cache_write_1h_tokens, "--cache-write-1h-tokens"
         ),
@@ -214,7 +222,8 @@ def price_call(book: PriceBook, usage: Usage, call: CallInput) -> Logged:
             warnings.append(
                 {
                     "code": "invalid_price",
-                    "message": f"the user price '{key}' was refused: {book.refused[key]}",
+                    "message": f"the user price '{key}' was refused: "
+                    f"{book.refused[key]}",
                 }
             )
     warnings.extend(_consistency_warnings(source, usage, resolved))
@@ -263,7 +272,11 @@ def log_call(
         tokens = usage.total_tokens or 0
     else:
         tokens = usage.total_tokens or source.total_tokens(usage)
-    cost = manual if manual is not None else (logged.priced.cost_usd if logged.priced else None)
+    cost = (
+        manual
+        if manual is not None
+        else (logged.priced.cost_usd if logged.priced else None)
+    )
     values = _row_values(session["id"], call, usage, logged, tokens, cost, manual)
     stamp = values[8]
     with transaction(conn):
@@ -374,7 +387,8 @@ def reprice(
     """
     where, params = ("session_id = ?", [session_id]) if session_id else ("1", [])
     rows = conn.execute(
-        f"SELECT * FROM ai_usage WHERE {where} AND COALESCE(cost_source, '') != 'manual'",
+        f"SELECT * FROM ai_usage WHERE {where} "
+        "AND COALESCE(cost_source, '') != 'manual'",
         params,
     ).fetchall()
     changes = [change for row in rows if (change := _reprice_row(book, row))]
@@ -390,8 +404,15 @@ def reprice(
                     " FROM ai_usage WHERE session_id = ?) WHERE id = ?",
                     (sid, sid),
                 )
-    after = _session_costs(conn, sessions) if not dry_run else _projected(before, changes)
-    return {"checked": len(rows), "changed": len(changes), "before": before, "after": after}
+    after = (
+        _session_costs(conn, sessions) if not dry_run else _projected(before, changes)
+    )
+    return {
+        "checked": len(rows),
+        "changed": len(changes),
+        "before": before,
+        "after": after,
+    }
 
 
 def _reprice_row(

@@ -78,8 +78,7 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "reprice": (
         "cs_core.commands.reprice:reprice",
-        "Recompute the cost of stored calls from today's prices (manual costs "
-        "stay).",
+        "Recompute the cost of stored calls from today's prices (manual costs stay).",
     ),
     "dashboard": (
         "cs_core.commands.dashboard:dashboard",

@@ -364,7 +364,8 @@ def m010_budget_defaults_and_deliveries(db: Any) -> None:
         db,
         "budgets",
         {
-            "origin": "TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('user', 'default'))"
+            "origin": "TEXT NOT NULL DEFAULT 'user' "
+            "CHECK (origin IN ('user', 'default'))"
         },
     )
     db.execute(

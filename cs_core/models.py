@@ -198,7 +198,11 @@ class OutputFormat(Protocol):
     description: str
 
     def write(
-        self, rows: Iterable[Mapping[str, Any]], stream: IO[str], *, options: "ExportOptions"
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        stream: IO[str],
+        *,
+        options: "ExportOptions",
     ) -> int:
         """Write `rows` (sessions or calls, as `options.kind` says) to `stream`.
 
@@ -232,4 +236,3 @@ class Dashboard(Protocol):
 
     def serve(self, db_path: str, *, host: str, port: int, token: str | None) -> None:
         """Serve the dashboard on host:port until interrupted."""
-

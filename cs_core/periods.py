@@ -19,7 +19,9 @@ def offset_minutes(moment: datetime, zone: tzinfo) -> int:
     return int(offset.total_seconds() // 60)
 
 
-def offset_changes(zone: tzinfo, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+def offset_changes(
+    zone: tzinfo, start: datetime, end: datetime
+) -> list[tuple[datetime, int]]:
     """Return `(instant, offset)` pairs: the offset in force from each instant on.
 
     The first pair holds the offset at `start`; later ones each change.

@@ -52,20 +52,26 @@ class PriceSource:
         """
         cached = usage.cache_read_tokens + usage.cache_write_tokens
         cached += usage.cache_write_1h_tokens
-        if self.cache_in_prompt and usage.prompt_tokens is not None:
-            if cached > usage.prompt_tokens:
-                raise InvalidInputError(
-                    f"{cached} cache tokens exceed {usage.prompt_tokens} prompt "
-                    f"tokens, which include them for provider '{self.provider}'",
-                    hint="Pass the provider's own prompt token count.",
-                )
-        if self.reasoning_in_completion and usage.completion_tokens is not None:
-            if usage.reasoning_tokens > usage.completion_tokens:
-                raise InvalidInputError(
-                    f"{usage.reasoning_tokens} reasoning tokens exceed "
-                    f"{usage.completion_tokens} completion tokens, which include "
-                    f"them for provider '{self.provider}'",
-                )
+        if (
+            self.cache_in_prompt
+            and usage.prompt_tokens is not None
+            and cached > usage.prompt_tokens
+        ):
+            raise InvalidInputError(
+                f"{cached} cache tokens exceed {usage.prompt_tokens} prompt "
+                f"tokens, which include them for provider '{self.provider}'",
+                hint="Pass the provider's own prompt token count.",
+            )
+        if (
+            self.reasoning_in_completion
+            and usage.completion_tokens is not None
+            and usage.reasoning_tokens > usage.completion_tokens
+        ):
+            raise InvalidInputError(
+                f"{usage.reasoning_tokens} reasoning tokens exceed "
+                f"{usage.completion_tokens} completion tokens, which include "
+                f"them for provider '{self.provider}'",
+            )
 
     def prompt_size(self, usage: Usage) -> int:
         """Return every prompt token of the call, cached ones included."""
@@ -249,7 +255,9 @@ def parse_rate(value: Any, what: str) -> Decimal:
     except (InvalidOperation, ValueError):
         raise InvalidInputError(f"{what} must be a number, not {value!r}") from None
     if not rate.is_finite() or rate < 0:
-        raise InvalidInputError(f"{what} must be a finite price of 0 or more, not {value!r}")
+        raise InvalidInputError(
+            f"{what} must be a finite price of 0 or more, not {value!r}"
+        )
     return rate
 
 
@@ -269,7 +277,9 @@ def price_from_dict(data: Mapping[str, Any], what: str) -> ModelPrice:
         InvalidInputError: A rate is missing, negative or not a number.
     """
     if not isinstance(data, Mapping):
-        raise InvalidInputError(f"{what} must be an object with input and output prices")
+        raise InvalidInputError(
+            f"{what} must be an object with input and output prices"
+        )
     tiers = tuple(
         Tier(
             above=int(tier["above"]),
@@ -312,8 +322,16 @@ def price_to_dict(price: ModelPrice) -> dict[str, Any]:
                 "above": tier.above,
                 "input": tier.input,
                 "output": tier.output,
-                **({"cacheRead": tier.cache_read} if tier.cache_read is not None else {}),
-                **({"cacheWrite": tier.cache_write} if tier.cache_write is not None else {}),
+                **(
+                    {"cacheRead": tier.cache_read}
+                    if tier.cache_read is not None
+                    else {}
+                ),
+                **(
+                    {"cacheWrite": tier.cache_write}
+                    if tier.cache_write is not None
+                    else {}
+                ),
                 **(
                     {"cacheWrite1h": tier.cache_write_1h}
                     if tier.cache_write_1h is not None

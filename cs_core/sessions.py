@@ -126,7 +126,9 @@ def _no_active_session(conn: sqlite3.Connection, scope: Scope) -> NoActiveSessio
     ).fetchall()
     hint = "Run cs start, or pass -s ID."
     if elsewhere:
-        listed = ", ".join(f"#{r['id']} {r['name']!r} in {r['scope']}" for r in elsewhere)
+        listed = ", ".join(
+            f"#{r['id']} {r['name']!r} in {r['scope']}" for r in elsewhere
+        )
         hint = f"Active sessions elsewhere: {listed}. Pass -s ID to use one."
     return NoActiveSessionError(
         f"no active session in {scope.scope}",
@@ -138,7 +140,9 @@ def _no_active_session(conn: sqlite3.Connection, scope: Scope) -> NoActiveSessio
     )
 
 
-def is_stale(session: sqlite3.Row, max_age_hours: float = DEFAULT_RECOVER_HOURS) -> bool:
+def is_stale(
+    session: sqlite3.Row, max_age_hours: float = DEFAULT_RECOVER_HOURS
+) -> bool:
     """Return True when an active session has been idle longer than the age."""
     if session["status"] != "active":
         return False
@@ -245,7 +249,9 @@ def touch(conn: sqlite3.Connection, session_id: int, at: str | None = None) -> N
     )
 
 
-def add_note(conn: sqlite3.Connection, session: sqlite3.Row, message: str) -> sqlite3.Row:
+def add_note(
+    conn: sqlite3.Connection, session: sqlite3.Row, message: str
+) -> sqlite3.Row:
     """Add a timestamped annotation to a session."""
     text = clean(message).strip()
     if not text:
@@ -253,7 +259,8 @@ def add_note(conn: sqlite3.Connection, session: sqlite3.Row, message: str) -> sq
     stamp = clock.now_iso()
     with transaction(conn):
         cursor = conn.execute(
-            "INSERT INTO session_notes (session_id, message, timestamp) VALUES (?, ?, ?)",
+            "INSERT INTO session_notes (session_id, message, timestamp) "
+            "VALUES (?, ?, ?)",
             (session["id"], text, stamp),
         )
         touch(conn, session["id"], stamp)
@@ -352,7 +359,8 @@ def _record_scan(
         )
     }
     conn.executemany(
-        "INSERT INTO commits (session_id, hash, message, timestamp) VALUES (?, ?, ?, ?)",
+        "INSERT INTO commits (session_id, hash, message, timestamp) "
+        "VALUES (?, ?, ?, ?)",
         [
             (session_id, commit.hash, commit.message, commit.timestamp)
             for commit in dict.fromkeys(scan.commits)
@@ -428,8 +436,11 @@ def delete_session(conn: sqlite3.Connection, session_id: int) -> None:
         conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
 
-def session_detail(conn: sqlite3.Connection, session_id: int) -> dict[str, list[sqlite3.Row]]:
+def session_detail(
+    conn: sqlite3.Connection, session_id: int
+) -> dict[str, list[sqlite3.Row]]:
     """Return a session's calls, notes, files and commits, oldest first."""
+
     def rows(table: str) -> list[sqlite3.Row]:
         return conn.execute(
             f"SELECT * FROM {table} WHERE session_id = ? ORDER BY timestamp, id",

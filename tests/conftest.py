@@ -15,7 +15,10 @@ import pytest
 from cs_core import plugins as plugin_module
 from cs_core.cli import run
 
-BUNDLED = "anthropic,openai,google,mistral,deepseek,git,json,csv,dashboard,alerts,agentlogs,otel,proxy"
+BUNDLED = (
+    "anthropic,openai,google,mistral,deepseek,git,json,csv,"
+    "dashboard,alerts,agentlogs,otel,proxy"
+)
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",
     "GIT_AUTHOR_EMAIL": "author@example.test",

@@ -1,6 +1,7 @@
 """Processes killed mid-write and many writers at once: the database stays intact,
 every acknowledged call is stored, and totals stay exact."""
 
+import contextlib
 import json
 import os
 import random
@@ -25,15 +26,16 @@ def start(repo: Path) -> None:
 
 
 def killed_at_random(repo: Path, delay_s: float) -> int | None:
-    """Run one log-ai, SIGKILL it after `delay_s`; return the call id if acknowledged."""
+    """Run one log-ai, SIGKILL it after `delay_s`.
+
+    Returns the call id if acknowledged.
+    """
     proc = subprocess.Popen(
         CALL, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     time.sleep(delay_s)
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it finished first
         os.kill(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass  # it finished first
     out, _ = proc.communicate()
     if proc.returncode != 0 or not out:
         return None
@@ -57,7 +59,8 @@ def test_killed_writers_leave_the_database_intact(
     stored = {row[0] for row in conn.execute("SELECT id FROM ai_usage")}
     assert set(acknowledged) <= stored
     count, cost, tokens = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(cost), 0), COALESCE(SUM(tokens), 0) FROM ai_usage"
+        "SELECT COUNT(*), COALESCE(SUM(cost), 0), COALESCE(SUM(tokens), 0)"
+        " FROM ai_usage"
     ).fetchone()
     session_cost, session_tokens = conn.execute(
         "SELECT ai_cost, ai_tokens FROM sessions"
@@ -75,8 +78,9 @@ def test_eight_processes_logging_at_once(git_repo: Path, cs_home: Path) -> None:
         "    assert run(sys.argv[1:-1] + ['--agent', f'w{sys.argv[-1]}-{n}']) == 0\n"
     )
     workers = [
-        subprocess.Popen([sys.executable, "-c", script, *CALL[3:], str(w)], cwd=git_repo,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, "-c", script, *CALL[3:], str(w)],
+                         cwd=git_repo, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
         for w in range(8)
     ]  # fmt: skip
 

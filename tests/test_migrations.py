@@ -102,7 +102,10 @@ def test_original_database_migrates_keeping_every_row(tmp_path: Path) -> None:
     )  # fmt: skip
     assert db["sessions"].get(9)["scope"] == "/src/other"
     # Session 9's only call had a negative cost, now unknown: its sum follows.
-    assert (db["sessions"].get(9)["ai_cost"], db["sessions"].get(9)["ai_tokens"]) == (0, 100)
+    assert (db["sessions"].get(9)["ai_cost"], db["sessions"].get(9)["ai_tokens"]) == (
+        0,
+        100,
+    )
 
 
 def test_migrated_database_serves_the_cli(tmp_path: Path, run_cs, monkeypatch) -> None:

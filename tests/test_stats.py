@@ -53,7 +53,8 @@ def plain(conn: sqlite3.Connection, key: str, tz: str) -> dict:
 
     groups: dict = {}
     rows = conn.execute(
-        "SELECT u.*, s.project_root FROM ai_usage u JOIN sessions s ON s.id = u.session_id"
+        "SELECT u.*, s.project_root FROM ai_usage u"
+        " JOIN sessions s ON s.id = u.session_id"
     )
     for row in rows:
         name = {

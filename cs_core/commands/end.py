@@ -33,7 +33,9 @@ def print_summary(document: dict[str, Any]) -> None:
     """Print a session's summary for people."""
     from rich.table import Table
 
-    table = Table(title=f"Session #{document['id']}: {document['name']}", show_header=False)
+    table = Table(
+        title=f"Session #{document['id']}: {document['name']}", show_header=False
+    )
     table.add_row("Status", f"{document['status']} ({document['endReason'] or '-'})")
     table.add_row("Duration", str(document["durationFormatted"] or "-"))
     cost = output.format_usd(document["aiCost"])

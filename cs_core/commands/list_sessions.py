@@ -60,7 +60,10 @@ def _query(
     if status:
         where += " AND status = ?"
         params.append(status)
-    sql = f"SELECT * FROM sessions WHERE {where} ORDER BY start_time DESC, id DESC LIMIT ?"
+    sql = (
+        f"SELECT * FROM sessions WHERE {where} "
+        "ORDER BY start_time DESC, id DESC LIMIT ?"
+    )
     return sql, [*params, count]
 
 

@@ -5,7 +5,9 @@ from ..sessions import add_note, find_session, resolve_scope
 from . import JsonFlag, SessionOption, emit, open_db
 
 
-def note(message: str, *, session: SessionOption = None, json: JsonFlag = False) -> None:
+def note(
+    message: str, *, session: SessionOption = None, json: JsonFlag = False
+) -> None:
     """Add a timestamped note to the active session.
 
     Args:

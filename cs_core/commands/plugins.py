@@ -29,5 +29,7 @@ def _print_human(listed: list[dict[str, Any]]) -> None:
     for column in ("Plugin", "Version", "Hooks"):
         table.add_column(column)
     for plugin in listed:
-        table.add_row(plugin["name"], plugin["version"] or "-", ", ".join(plugin["hooks"]))
+        table.add_row(
+            plugin["name"], plugin["version"] or "-", ", ".join(plugin["hooks"])
+        )
     output.console().print(table)

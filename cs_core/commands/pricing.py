@@ -42,7 +42,11 @@ def list_prices(*, provider: str | None = None, json: JsonFlag = False) -> None:
         if provider and name != provider:
             continue
         for model, price in sorted(book.table(name).items()):
-            models[model] = {"provider": name, "source": "built-in", **price_to_dict(price)}
+            models[model] = {
+                "provider": name,
+                "source": "built-in",
+                **price_to_dict(price),
+            }
     for key, price in sorted(book.user_prices.items()):
         owner = key.split("/", 1)[0] if "/" in key else None
         if provider and owner not in (provider, None):
@@ -56,8 +60,19 @@ def _print_table(models: dict[str, dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(title="Prices, USD per million tokens")
-    for column in ("Model", "Provider", "Input", "Output", "Cache read", "Cache write", "Source"):
-        table.add_column(column, justify="left" if column in ("Model", "Provider", "Source") else "right")
+    for column in (
+        "Model",
+        "Provider",
+        "Input",
+        "Output",
+        "Cache read",
+        "Cache write",
+        "Source",
+    ):
+        table.add_column(
+            column,
+            justify="left" if column in ("Model", "Provider", "Source") else "right",
+        )
     for key, entry in models.items():
         table.add_row(
             key,
@@ -125,7 +140,9 @@ def set_price(
 
 
 @app.command(name="remove")
-def remove_price(model: str, *, provider: str | None = None, json: JsonFlag = False) -> None:
+def remove_price(
+    model: str, *, provider: str | None = None, json: JsonFlag = False
+) -> None:
     """Remove a user price; a built-in price of that model applies again.
 
     Args:
@@ -136,10 +153,16 @@ def remove_price(model: str, *, provider: str | None = None, json: JsonFlag = Fa
     key = _key(model, provider)
     data = read_user_price_data(_path())
     if key not in data:
-        raise InvalidInputError(f"no user price for '{key}'", hint="See cs pricing list.")
+        raise InvalidInputError(
+            f"no user price for '{key}'", hint="See cs pricing list."
+        )
     del data[key]
     save_user_price_data(_path(), data)
-    emit({"removed": key}, json, lambda: output.write_stdout(f"Price of {key} removed.\n"))
+    emit(
+        {"removed": key},
+        json,
+        lambda: output.write_stdout(f"Price of {key} removed.\n"),
+    )
 
 
 @app.command(name="reset")
@@ -160,7 +183,11 @@ def reset_prices(*, json: JsonFlag = False) -> None:
             path.unlink()
         except OSError as exc:
             raise ConfigError(f"cannot remove {path}: {exc.strerror}") from None
-    emit({"removed": removed}, json, lambda: output.write_stdout(f"Removed {removed} user price(s).\n"))
+    emit(
+        {"removed": removed},
+        json,
+        lambda: output.write_stdout(f"Removed {removed} user price(s).\n"),
+    )
 
 
 @app.command(name="import")
@@ -180,7 +207,9 @@ def import_prices(file: str, *, json: JsonFlag = False) -> None:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidInputError(f"cannot read price file {file}: {exc}") from None
     if not isinstance(data, dict):
-        raise InvalidInputError(f"{file} is not a LiteLLM price file (not a JSON object)")
+        raise InvalidInputError(
+            f"{file} is not a LiteLLM price file (not a JSON object)"
+        )
     entries, skipped = parse_litellm(data, label=Path(file).name)
     stored = read_user_price_data(_path())
     stored.update(entries)
@@ -189,5 +218,7 @@ def import_prices(file: str, *, json: JsonFlag = False) -> None:
     emit(
         payload,
         json,
-        lambda: output.write_stdout(f"Imported {len(entries)} price(s); skipped {skipped}.\n"),
+        lambda: output.write_stdout(
+            f"Imported {len(entries)} price(s); skipped {skipped}.\n"
+        ),
     )

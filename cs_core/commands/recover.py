@@ -6,7 +6,8 @@ from cyclopts import Parameter
 
 from .. import output
 from ..errors import InvalidInputError
-from ..sessions import DEFAULT_RECOVER_HOURS, recover as recover_sessions
+from ..sessions import DEFAULT_RECOVER_HOURS
+from ..sessions import recover as recover_sessions
 from . import JsonFlag, emit, open_db
 
 
@@ -48,9 +49,13 @@ def _parse_hours(text: str) -> float:
     try:
         hours = float(text)
     except ValueError:
-        raise InvalidInputError(f"--max-age must be a number of hours, not '{text}'") from None
+        raise InvalidInputError(
+            f"--max-age must be a number of hours, not '{text}'"
+        ) from None
     if not 0 <= hours <= 1_000_000:
-        raise InvalidInputError(f"--max-age must be between 0 and 1000000 hours, not '{text}'")
+        raise InvalidInputError(
+            f"--max-age must be between 0 and 1000000 hours, not '{text}'"
+        )
     return hours
 
 
@@ -59,4 +64,6 @@ def _print_human(payload: dict[str, Any]) -> None:
         output.write_stdout("No abandoned sessions.\n")
         return
     for s in payload["sessions"]:
-        output.write_stdout(f"Recovered #{s['id']} '{s['name']}', ended at {s['endTime']}.\n")
+        output.write_stdout(
+            f"Recovered #{s['id']} '{s['name']}', ended at {s['endTime']}.\n"
+        )

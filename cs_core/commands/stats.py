@@ -49,7 +49,9 @@ def _print_human(document: dict[str, Any]) -> None:
 
     console = output.console()
     table = Table.grid(padding=(0, 2))
-    table.add_row("Sessions", f"{document['totalSessions']} ({document['activeSessions']} active)")
+    table.add_row(
+        "Sessions", f"{document['totalSessions']} ({document['activeSessions']} active)"
+    )
     table.add_row("Time", str(document["totalTimeFormatted"]))
     table.add_row("Average session", str(document["avgSessionFormatted"]))
     table.add_row("Files changed", f"{document['totalFiles']:,}")
@@ -61,7 +63,9 @@ def _print_human(document: dict[str, Any]) -> None:
             f"{document['unpricedTokens']:,} tokens)"
         )
     table.add_row("AI cost", cost)
-    table.add_row("Tokens", f"{document['totalTokens']:,} in {document['totalCalls']:,} calls")
+    table.add_row(
+        "Tokens", f"{document['totalTokens']:,} in {document['totalCalls']:,} calls"
+    )
     console.print(table)
     if "breakdown" in document:
         _print_breakdown(console, document)
@@ -75,12 +79,18 @@ def _print_breakdown(console: Any, document: dict[str, Any]) -> None:
         title += f" ({document['timezone']})"
     table = Table(title=title)
     for column in (document["by"], "Cost", "Tokens", "Calls", "Sessions"):
-        table.add_column(column, justify="left" if column == document["by"] else "right")
+        table.add_column(
+            column, justify="left" if column == document["by"] else "right"
+        )
     for row in document["breakdown"]:
         cost = output.format_usd(row["cost"])
         if row["unpricedCalls"]:
             cost += f" +{row['unpricedCalls']} unpriced"
         table.add_row(
-            str(row["key"]), cost, f"{row['tokens']:,}", f"{row['calls']:,}", str(row["sessions"])
+            str(row["key"]),
+            cost,
+            f"{row['tokens']:,}",
+            f"{row['calls']:,}",
+            str(row["sessions"]),
         )
     console.print(table)

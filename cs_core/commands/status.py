@@ -40,7 +40,9 @@ def _print_human(document: dict[str, Any], budget_lines: list[str]) -> None:
     from rich.table import Table
 
     table = Table.grid(padding=(0, 2))
-    table.add_row("Session", f"#{document['id']} {document['name']} ({document['status']})")
+    table.add_row(
+        "Session", f"#{document['id']} {document['name']} ({document['status']})"
+    )
     table.add_row("Scope", str(document["gitRoot"] or document["workingDirectory"]))
     table.add_row("Running", str(document["liveDurationFormatted"]))
     cost = output.format_usd(document["aiCost"])

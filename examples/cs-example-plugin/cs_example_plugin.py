@@ -22,7 +22,9 @@ from cs_core import (
 )
 
 ACME_PRICES = {
-    "acme-large": ModelPrice(input=Decimal("1.5"), output=Decimal("6"), aliases=("acme-l",)),
+    "acme-large": ModelPrice(
+        input=Decimal("1.5"), output=Decimal("6"), aliases=("acme-l",)
+    ),
     "acme-small": ModelPrice(input=Decimal("0.1"), output=Decimal("0.4")),
 }
 
@@ -40,7 +42,11 @@ class MarkdownFormat:
     description = "A Markdown table of sessions."
 
     def write(
-        self, rows: Iterable[Mapping[str, Any]], stream: IO[str], *, options: ExportOptions
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        stream: IO[str],
+        *,
+        options: ExportOptions,
     ) -> int:
         """Write the table header, then one line per session."""
         stream.write("| id | name | status | cost (USD) |\n|---|---|---|---|\n")

@@ -68,7 +68,11 @@ class CsvFormat:
     description = "CSV (RFC 4180, UTF-8); --excel adds a BOM and CRLF line ends."
 
     def write(
-        self, rows: Iterable[Mapping[str, Any]], stream: IO[str], *, options: ExportOptions
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        stream: IO[str],
+        *,
+        options: ExportOptions,
     ) -> int:
         """Stream `rows` into `stream` as CSV.
 

@@ -14,7 +14,11 @@ class JsonFormat:
     description = "A JSON array of session (or call) objects, indented."
 
     def write(
-        self, rows: Iterable[Mapping[str, Any]], stream: IO[str], *, options: ExportOptions
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        stream: IO[str],
+        *,
+        options: ExportOptions,
     ) -> int:
         """Stream `rows` into `stream` as an indented JSON array.
 
