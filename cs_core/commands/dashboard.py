@@ -9,6 +9,7 @@ import errno
 import os
 import secrets
 import socket
+import sys
 from typing import Annotated, Any
 
 from cyclopts import Parameter
@@ -125,9 +126,18 @@ def _check_port(host: str, port: int) -> int:
 
 
 def _open_browser(url: str) -> None:
+    """Open the URL in a graphical browser, once the server had time to start.
+
+    On a Linux console (no display), Python's webbrowser would start a text
+    browser in this terminal; the printed URL is enough there.
+    """
+    if sys.platform not in ("darwin", "win32") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return
+    import threading
     import webbrowser  # ~10 ms, only when a browser is wanted
 
-    try:
-        webbrowser.open(url)
-    except webbrowser.Error:
-        output.write_stderr(f"Open {url} in a browser.")
+    timer = threading.Timer(1.0, webbrowser.open, args=(url,))
+    timer.daemon = True
+    timer.start()

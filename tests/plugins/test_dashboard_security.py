@@ -364,3 +364,29 @@ def test_days_follow_the_timezone_option(tmp_path):
     assert "<title>11-19: $0.25</title>" in page
     assert "<title>11-20: $0.50</title>" in page
     assert 'data-kpi="today" data-value="0.5"' in page
+
+
+def test_opens_the_browser_unless_told_not_to(tmp_path, home):
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n', encoding="utf-8")
+    browser.chmod(0o755)
+    env = {**dashboard_env(home), "DISPLAY": ":99", "BROWSER": f"{browser} %s"}
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cs_core", "dashboard", "--json", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+    )  # fmt: skip
+    try:
+        url = json.loads(proc.stdout.readline())["url"]
+        deadline = time.monotonic() + 15
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        page = httpx.get(url)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+        proc.stdout.close()
+
+    assert opened.read_text(encoding="utf-8").split() == [url]
+    assert page.status_code == 200
