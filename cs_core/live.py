@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import clock, output, plugins, watch
@@ -57,6 +58,8 @@ _WATCH_DEBOUNCE_MS = 1000
 # How long the watcher blocks in Rust before handing control back to Python.
 _WATCH_TIMEOUT_MS = 500
 _JOIN_TIMEOUT_S = 5.0
+# Long enough for the watcher's quiet period (_WATCH_STEP_MS) and one batch.
+_SETTLE_S = 0.3
 # A failed watch is started again this many times, this long apart.
 _WATCH_RESTARTS = 50
 _WATCH_RESTART_PAUSE_S = 0.2
@@ -126,6 +129,7 @@ def run_live(
     """
     runner = _Runner(conn, session, poll_interval_s)
     display = _TerminalDisplay() if _interactive() else _PlainDisplay()
+    how = "error"
     with _end_signals(runner.stop_requested):
         try:
             with display:
@@ -133,8 +137,10 @@ def run_live(
                 runner.start()
                 how = runner.loop(display)
         finally:
-            runner.close()
+            # After Ctrl+C the last edits may still sit in the watcher's batch.
+            runner.close(settle=how == "signal")
         ended = runner.finish(how)
+    _forget_lock(session["id"])
     _print_summary(conn, ended)
     return ended
 
@@ -197,8 +203,10 @@ class _Runner:
         """Start the feeds, unless another live process already runs them."""
         self.feeds.start()
 
-    def close(self) -> None:
-        """Stop the feeds."""
+    def close(self, *, settle: bool = False) -> None:
+        """Stop the feeds; with `settle`, let the watcher hand over its last batch."""
+        if settle:
+            time.sleep(_SETTLE_S)
         self.feeds.close()
 
     def loop(self, display: "_Display") -> str:
@@ -478,7 +486,8 @@ def _claim(session_id: int) -> Any:
         import fcntl
     except ImportError:  # no advisory locks here: assume we are alone
         return open(os.devnull)
-    path = data_home() / f"live-{session_id}.lock"
+    path = _lock_path(session_id)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     handle = open(path, "a")  # noqa: SIM115 - the lock lives until _Feeds.close
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -486,6 +495,16 @@ def _claim(session_id: int) -> Any:
         handle.close()
         return None
     return handle
+
+
+def _lock_path(session_id: int) -> Path:
+    return data_home() / "live" / f"{session_id}.lock"
+
+
+def _forget_lock(session_id: int) -> None:
+    """Remove an ended session's lock file: nobody can watch it any more."""
+    with contextlib.suppress(OSError):
+        _lock_path(session_id).unlink()
 
 
 def _snapshot(conn: sqlite3.Connection, session: sqlite3.Row, watcher: str) -> View:

@@ -236,6 +236,22 @@ def test_sigterm_ends_the_session_outside_a_repository(
     assert "Files changed │ 5" in out
 
 
+def test_a_change_just_before_sigterm_is_kept(
+    tmp_path: Path, cs_home: Path, live
+) -> None:
+    folder = tmp_path / "last second"
+    folder.mkdir()
+    process = live("last second", cwd=folder)
+    process.wait_ready()
+
+    (folder / "last.txt").write_text("x\n", encoding="utf-8")
+    code, _, _ = process.finish(signal.SIGTERM)
+
+    assert code == 0
+    assert files_of(cs_home) == {("last.txt", "created", None)}
+    assert list((cs_home / "live").iterdir()) == []
+
+
 def test_watcher_survives_a_file_name_that_is_not_utf8(
     tmp_path: Path, cs_home: Path, live
 ) -> None:
