@@ -82,6 +82,7 @@ def poll_interval(value: float | None) -> float:
             raise InvalidInputError(
                 f"{POLL_ENV} must be a number of seconds, not '{text}'"
             ) from None
+
     if not 0 < value <= MAX_POLL_S:
         raise InvalidInputError(
             f"poll interval must be above 0 and at most {MAX_POLL_S:g} seconds, "
@@ -260,14 +261,17 @@ def record_files(
     with transaction(conn):
         if not _active(conn, session_id):
             return False
+
         rows = _net_rows(conn, session_id)
         before = dict(rows)
         for event in events:
             watch.apply_event(rows, event, at)
+
         changed = {
             p for p in before.keys() | rows.keys() if before.get(p) != rows.get(p)
         }
         _write_rows(conn, session_id, rows, changed)
+
         conn.execute(
             "UPDATE sessions SET files_changed = (SELECT COUNT(*) FROM file_changes"
             " WHERE session_id = ?) WHERE id = ?",
@@ -324,6 +328,7 @@ def record_commits(
     with transaction(conn):
         if not _active(conn, session_id):
             return False
+
         for commit in commits:
             conn.execute(
                 """INSERT INTO commits (session_id, hash, message, timestamp)
@@ -332,6 +337,7 @@ def record_commits(
                 (session_id, commit.hash, commit.message, commit.timestamp,
                  session_id, commit.hash),
             )  # fmt: skip
+
         conn.execute(
             "UPDATE sessions SET commits = (SELECT COUNT(*) FROM commits"
             " WHERE session_id = ?) WHERE id = ?",
@@ -408,6 +414,7 @@ class _Feeds:
         tracker = watch.Tracker(
             root, watch.IgnoreRules(root, watch.checker_for(backend))
         )
+
         for attempt in range(_WATCH_RESTARTS + 1):
             try:
                 self._watch_loop(tracker, resync=attempt > 0)
@@ -434,11 +441,12 @@ class _Feeds:
             raise_interrupt=False,
             ignore_permission_denied=True,
         )
+
         ready = False
         for changes in batches:
             if not ready:
-                # The first yield means the OS watch is in place: files seen
-                # from here on are the baseline, and nothing slips between.
+                # The first yield means the OS watch is in place: list the files
+                # now, and whatever changes from here on arrives as an event.
                 self._first_look(tracker, resync)
                 ready = True
                 continue
@@ -449,6 +457,7 @@ class _Feeds:
             self._put_files(tracker, tracker.resync())
             self.status = _watching(len(tracker.known))
             return
+
         count = tracker.scan_baseline()
         self.status = _watching(count)
         self.items.put(("ready", count))
@@ -515,6 +524,7 @@ def _snapshot(conn: sqlite3.Connection, session: sqlite3.Row, watcher: str) -> V
     ).fetchone()
     started = clock.parse_instant(session["start_time"])
     elapsed = max(int((clock.now() - started).total_seconds()), 0)
+
     return View(
         session_id=session["id"],
         name=session["name"],
@@ -602,6 +612,7 @@ def render(view: View) -> Any:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
+
     rows = (
         ("Folder", view.scope),
         ("Elapsed", elapsed_text(view.elapsed_s)),
@@ -616,6 +627,7 @@ def render(view: View) -> Any:
     )
     for label, value in rows:
         grid.add_row(Text(label), Text(value))
+
     title = Text(f"Session #{view.session_id}: {view.name}")
     subtitle = Text("Ctrl+C or cs end finishes the session")
     return Panel(grid, title=title, subtitle=subtitle, title_align="left")
@@ -688,6 +700,7 @@ class _PlainDisplay(_Display):
         if kind != self.watcher:
             self.watcher = kind
             output.write_stdout(f"Watcher: {view.watcher}.\n")
+
         figures = (view.cost_usd, view.tokens, view.calls, view.files, view.commits)
         now = time.monotonic()
         due = now - self.printed_at

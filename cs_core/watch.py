@@ -72,12 +72,13 @@ def checker_for(backend: object | None) -> IgnoreChecker | None:
     own = getattr(backend, "ignored", None)
     if callable(own):
         return lambda root, paths: set(own(root=root, paths=paths))
-    # The bundled git backend has no ignore query yet, so core asks git itself.
-    # `git check-ignore` rather than re-implementing the rules with pathspec: it is
-    # exact for every source (nested .gitignore, info/exclude, core.excludesFile,
-    # negations) and knows that a tracked file is never ignored, which a pattern
-    # matcher cannot. One process per debounced batch keeps the cost at a few
-    # milliseconds per burst, and nothing runs while the tree is idle.
+
+    # The bundled git backend has no ignore query yet, so core asks git itself,
+    # rather than re-implementing the rules with pathspec: git is exact for every
+    # source (nested .gitignore, info/exclude, core.excludesFile, negations) and
+    # for the rule that a tracked file is never ignored, which patterns alone
+    # cannot know. Two processes per debounced batch cost a few milliseconds, and
+    # nothing runs while the tree is idle.
     if getattr(backend, "name", None) == "git":
         return git_check_ignore
     return None
@@ -98,17 +99,22 @@ def git_check_ignore(root: str, paths: list[str]) -> set[str]:
     matched = _git_paths(root, ["check-ignore", "--no-index", "--stdin", "-z"], listed)
     if not matched:
         return set()
-    tracked: set[str] = set()
-    ordered = sorted(matched)
+
+    holding = {p for path in _tracked(root, matched) for p in _self_and_parents(path)}
+    return matched - holding
+
+
+def _tracked(root: str, paths: set[str]) -> set[str]:
+    """Return the tracked files that are, or are inside, any of `paths`."""
+    found: set[str] = set()
+    ordered = sorted(paths)
     for start in range(0, len(ordered), _PATHSPECS_PER_CALL):
         chunk = ordered[start : start + _PATHSPECS_PER_CALL]
         # Literal pathspecs: a file called `*.py` means that file, not a pattern
         # (check-ignore refuses the setting, ls-files needs it).
-        tracked |= _git_paths(
-            root, ["ls-files", "-z", "--cached", "--", *chunk], literal=True
-        )
-    holding = {p for path in tracked for p in _self_and_parents(path)}
-    return matched - holding
+        args = ["ls-files", "-z", "--cached", "--", *chunk]
+        found |= _git_paths(root, args, literal=True)
+    return found
 
 
 def _self_and_parents(path: str) -> Iterator[str]:
@@ -124,6 +130,7 @@ def _git_paths(
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     if literal:
         env["GIT_LITERAL_PATHSPECS"] = "1"
+
     try:
         done = subprocess.run(
             ["git", *args],
@@ -137,6 +144,7 @@ def _git_paths(
     except (OSError, subprocess.SubprocessError) as exc:
         log.debug("git %s failed in %s: %s", args[0], root, exc)
         return set()
+
     # check-ignore exits 1 when nothing matched; anything above 1 is an error,
     # and then nothing counts as ignored.
     if done.returncode not in (0, 1):
@@ -168,13 +176,16 @@ class IgnoreRules:
 
     def ignored_subdirs(self, rel_dirs: list[str]) -> set[str]:
         """Return the folders among `rel_dirs` not to descend into; remember them."""
-        known = {d for d in rel_dirs if d in self.ignored_dirs}
-        vcs = {d for d in rel_dirs if is_vcs_path(d) or self._under_ignored_dir(d)}
-        vcs |= known
-        rest = [d for d in rel_dirs if d not in vcs]
+        settled = {
+            d
+            for d in rel_dirs
+            if is_vcs_path(d) or d in self.ignored_dirs or self._under_ignored_dir(d)
+        }
+        rest = [d for d in rel_dirs if d not in settled]
+
         ignored = self.checker(self.root, rest) if self.checker and rest else set()
         self.ignored_dirs |= ignored
-        return vcs | ignored
+        return settled | ignored
 
     def forget(self) -> None:
         """Drop the folder cache; an ignore file changed."""
@@ -209,8 +220,8 @@ class Tracker:
     def resync(self) -> list[Event]:
         """List the tree again; return what changed since it was last seen.
 
-        For when events were lost. Without an event a file changed in place
-        cannot be told apart, so only new, gone, moved and replaced files count.
+        For when events were lost. Without events a file counts as modified
+        only when its inode or modification time changed.
         """
         now = dict(self._walk(""))
         events = _diff(self.known, now, in_place=False)
@@ -233,11 +244,13 @@ class Tracker:
         touched = {rel for rel in map(self.relative, abs_paths) if rel}
         if any(rel.rsplit("/", 1)[-1] == ".gitignore" for rel in touched):
             self.rules.forget()
+
         now = self._expand(touched)
         tracked = self.rules.filter(set(now) | self._known_under(touched))
         before = {p: self.known[p] for p in tracked if p in self.known}
         after = {p: ident for p in tracked if (ident := now.get(p)) is not None}
         events = _diff(before, after)
+
         for path in before:
             self.known.pop(path, None)
         self.known.update(after)
@@ -253,6 +266,7 @@ class Tracker:
                 dirs.append(rel)
             else:
                 found[rel] = identity if kind == "file" else None
+
         skipped = self.rules.ignored_subdirs(dirs) if dirs else set()
         for rel in dirs:
             if rel in skipped:
@@ -295,6 +309,7 @@ class Tracker:
                 subdirs.extend(self._list_dir(rel_dir, files))
             pruned = self.rules.ignored_subdirs(subdirs)
             level = [d for d in subdirs if d not in pruned]
+
         if not files:
             return files
         keep = self.rules.filter(path for path, _ in files)
@@ -306,6 +321,7 @@ class Tracker:
             entries = list(os.scandir(self._abs(rel_dir) if rel_dir else self.root))
         except OSError:
             return subdirs
+
         for entry in entries:
             if not _utf8(entry.name):
                 continue  # the watcher cannot report such names; the scan can
@@ -343,6 +359,7 @@ def _diff(
     gone = {p: ident for p, ident in before.items() if p not in after}
     appeared = {p: ident for p, ident in after.items() if p not in before}
     by_identity = {identity: p for p, identity in gone.items()}
+
     events: list[Event] = []
     for path, identity in sorted(appeared.items()):
         source = by_identity.pop(identity, None)
@@ -352,6 +369,7 @@ def _diff(
         else:
             events.append(Event(CREATED, path))
     events.extend(Event(DELETED, path) for path in sorted(gone))
+
     kept = sorted(path for path in before if path in after)
     events.extend(
         Event(MODIFIED, path)
@@ -382,6 +400,7 @@ def _created(rows: dict[str, NetChange], path: str, at: str) -> None:
     origin_of = [
         p for p, r in rows.items() if r.change_type == RENAMED and r.old_path == path
     ]
+
     if origin_of:
         # A file moved away and a new one took its place: the place was modified
         # and the moved file is new, as git itself would report it.
@@ -428,6 +447,7 @@ def _renamed(rows: dict[str, NetChange], old: str, new: str, at: str) -> None:
         _deleted(rows, old, at)
         _modified(rows, new, at)
         return
+
     current = rows.pop(old, None)
     if current is None or current.change_type in (MODIFIED, DELETED):
         rows[new] = NetChange(RENAMED, old, at)
