@@ -13,6 +13,8 @@ from cs_core import PortInUseError
 
 from . import web
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 class _Server(uvicorn.Server):
     """A uvicorn server that stops on SIGINT/SIGTERM and then just returns.
@@ -38,11 +40,18 @@ def serve(db_path: str, *, host: str, port: int, token: str | None) -> None:
         pm.register(web, name="codesession")
     datasette = Datasette([db_path], settings={"sql_time_limit_ms": 5000})
 
-    sock = _bind(host, port)
     config = uvicorn.Config(
         datasette.app(), log_level="warning", lifespan="on", ws="none"
     )
-    _Server(config).run(sockets=[sock])
+    server = _Server(config)
+    # From the moment the port listens, a signal means a clean stop, even if it
+    # comes before uvicorn installs its own handlers (it checks the flag then).
+    previous = {sig: signal.signal(sig, server.handle_exit) for sig in STOP_SIGNALS}
+    try:
+        server.run(sockets=[_bind(host, port)])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _bind(host: str, port: int) -> socket.socket:
