@@ -189,6 +189,10 @@ class VcsBackend(Protocol):
     def diff(self, root: str, since: str | None, commit: str | None = None) -> str:
         """Return a text diff: of one commit, or of the tree since `since`."""
 
+    # Optional: `ignored(root, paths) -> set[str]`, which of the relative paths
+    # the repository's ignore rules ignore. The live watcher uses it when a
+    # backend has it; it is not part of the protocol so older backends still fit.
+
 
 @runtime_checkable
 class OutputFormat(Protocol):

@@ -15,8 +15,7 @@ No module-level work, and no watchfiles or rich here: `live.py` drives the watch
 import logging
 import os
 import stat
-import subprocess
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -28,10 +27,6 @@ CREATED = "created"
 MODIFIED = "modified"
 DELETED = "deleted"
 RENAMED = "renamed"
-
-_GIT_TIMEOUT_S = 20.0
-# Paths per `git ls-files` call, well under any command-line length limit.
-_PATHSPECS_PER_CALL = 500
 
 # A checker takes the scope root and relative paths, returns those ignored.
 IgnoreChecker = Callable[[str, list[str]], set[str]]
@@ -65,92 +60,14 @@ def is_vcs_path(rel_path: str) -> bool:
 def checker_for(backend: object | None) -> IgnoreChecker | None:
     """Return how a session's backend decides what its repository ignores.
 
-    A backend may offer `ignored(root, paths) -> set[str]` itself; that wins.
+    A backend that knows ignore rules offers `ignored(root, paths) -> set[str]`
+    (the bundled git backend does); without it nothing but VCS folders is
+    ignored.
     """
-    if backend is None:
-        return None
     own = getattr(backend, "ignored", None)
-    if callable(own):
-        return lambda root, paths: set(own(root=root, paths=paths))
-
-    # The bundled git backend has no ignore query yet, so core asks git itself,
-    # rather than re-implementing the rules with pathspec: git is exact for every
-    # source (nested .gitignore, info/exclude, core.excludesFile, negations) and
-    # for the rule that a tracked file is never ignored, which patterns alone
-    # cannot know. Two processes per debounced batch cost a few milliseconds, and
-    # nothing runs while the tree is idle.
-    if getattr(backend, "name", None) == "git":
-        return git_check_ignore
-    return None
-
-
-def git_check_ignore(root: str, paths: list[str]) -> set[str]:
-    """Return which relative paths git ignores: two git calls, whatever the count.
-
-    `git check-ignore` alone compares every path with the whole index (about
-    0.25 ms a path in a 30,000-file repository: 7 s for a tree's listing), so
-    the patterns are matched with `--no-index`, and the few paths that match are
-    then checked against the index: a tracked file (or a folder holding one) is
-    never ignored.
-    """
-    if not paths:
-        return set()
-    listed = b"".join(os.fsencode(path) + b"\0" for path in paths)
-    matched = _git_paths(root, ["check-ignore", "--no-index", "--stdin", "-z"], listed)
-    if not matched:
-        return set()
-
-    holding = {p for path in _tracked(root, matched) for p in _self_and_parents(path)}
-    return matched - holding
-
-
-def _tracked(root: str, paths: set[str]) -> set[str]:
-    """Return the tracked files that are, or are inside, any of `paths`."""
-    found: set[str] = set()
-    ordered = sorted(paths)
-    for start in range(0, len(ordered), _PATHSPECS_PER_CALL):
-        chunk = ordered[start : start + _PATHSPECS_PER_CALL]
-        # Literal pathspecs: a file called `*.py` means that file, not a pattern
-        # (check-ignore refuses the setting, ls-files needs it).
-        args = ["ls-files", "-z", "--cached", "--", *chunk]
-        found |= _git_paths(root, args, literal=True)
-    return found
-
-
-def _self_and_parents(path: str) -> Iterator[str]:
-    parts = path.split("/")
-    for depth in range(1, len(parts) + 1):
-        yield "/".join(parts[:depth])
-
-
-def _git_paths(
-    root: str, args: list[str], stdin: bytes | None = None, *, literal: bool = False
-) -> set[str]:
-    """Run a read-only git command that prints NUL-separated paths."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    if literal:
-        env["GIT_LITERAL_PATHSPECS"] = "1"
-
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=root,
-            input=stdin,
-            capture_output=True,
-            env=env,
-            timeout=_GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        log.debug("git %s failed in %s: %s", args[0], root, exc)
-        return set()
-
-    # check-ignore exits 1 when nothing matched; anything above 1 is an error,
-    # and then nothing counts as ignored.
-    if done.returncode not in (0, 1):
-        log.debug("git %s exited %s: %s", args[0], done.returncode, done.stderr)
-        return set()
-    return {os.fsdecode(item) for item in done.stdout.split(b"\0") if item}
+    if not callable(own):
+        return None
+    return lambda root, paths: set(own(root=root, paths=paths))
 
 
 class IgnoreRules:

@@ -17,9 +17,15 @@ from cs_core.watch import (
     Tracker,
     apply_event,
     checker_for,
-    git_check_ignore,
 )
+from cs_git.backend import GitBackend
 from tests.conftest import commit_file, git
+
+
+def git_check_ignore(root: str, paths: list[str]) -> set[str]:
+    """The bundled git backend's ignore query, as the live watcher calls it."""
+    return GitBackend().ignored(root, paths)
+
 
 AT = "2026-03-02T10:00:00.000Z"
 
@@ -305,16 +311,19 @@ class _Answers(_Named):
 
 
 @pytest.mark.parametrize(
-    ("backend", "expected"),
-    [
-        (None, None),
-        (_Named("hg"), None),
-        (_Named("git"), git_check_ignore),
-    ],
-    ids=["no-backend", "backend-without-ignore-query", "git-asks-git"],
+    "backend",
+    [None, _Named("hg"), _Named("git")],
+    ids=["no-backend", "backend-without-ignore-query", "git-without-ignore-query"],
 )
-def test_checker_for_picks_how_ignores_are_decided(backend: object, expected) -> None:
-    assert checker_for(backend) is expected
+def test_without_an_ignore_query_nothing_is_ignored(backend: object) -> None:
+    assert checker_for(backend) is None
+
+
+def test_git_backend_answers_ignore_queries(ignoring_repo: Path) -> None:
+    checker = checker_for(GitBackend())
+
+    assert checker is not None
+    assert checker(str(ignoring_repo), ["a.log", "keep.log"]) == {"a.log"}
 
 
 def test_checker_for_prefers_the_backends_own_query() -> None:

@@ -251,15 +251,64 @@ class GitBackend:
         _, out = self._git(root, "hash-object", "-t", "tree", "--stdin")
         return _revision(changes.decode(out).strip())
 
+    def ignored(self, root: str, paths: list[str]) -> set[str]:
+        """Return which of `paths` (relative to `root`) the repository ignores.
+
+        Git decides, so every source counts (nested .gitignore files,
+        info/exclude, core.excludesFile, negations), and so does its rule that
+        a tracked file is never ignored. Two whole-repository calls whatever
+        the number of paths, which go on stdin, never in argv: `check-ignore`
+        alone compares every path with the whole index (7 s of CPU for 30,000
+        paths), so patterns are matched without the index, and the matches are
+        then checked against the list of tracked files. Nothing is ignored when
+        git cannot answer.
+        """
+        if not paths:
+            return set()
+        try:
+            _, out = self._git(
+                root, "check-ignore", "--no-index", "--stdin", "-z",
+                ok_codes=(0, 1), stdin=_nul_joined(paths),
+            )  # fmt: skip
+            matched = set(changes.split_fields(out))
+            if not matched:
+                return set()
+            _, out = self._git(root, "ls-files", "-z", "--cached")
+        except GitUnavailableError as exc:
+            _log_unknown("ignore rules", root, exc)
+            return set()
+        holding = {
+            part
+            for path in changes.split_fields(out)
+            for part in _self_and_parents(path)
+        }
+        return matched - holding
+
     def _git(
-        self, cwd: str, *args: str, ok_codes: tuple[int, ...] = (0,)
+        self,
+        cwd: str,
+        *args: str,
+        ok_codes: tuple[int, ...] = (0,),
+        stdin: bytes | None = None,
     ) -> tuple[int, bytes]:
         """Run one git command under this backend's timeout."""
         # subprocess adds ~4 ms to what `cs` already imports; find_root, run
         # on every `cs log-ai`, needs none of it.
         from .runner import run_git
 
-        return run_git(cwd, args, timeout_s=self.timeout_s, ok_codes=ok_codes)
+        return run_git(
+            cwd, args, timeout_s=self.timeout_s, ok_codes=ok_codes, stdin=stdin
+        )
+
+
+def _nul_joined(paths: list[str]) -> bytes:
+    return b"".join(os.fsencode(path) + b"\0" for path in paths)
+
+
+def _self_and_parents(path: str) -> list[str]:
+    """`a/b/c` -> `a`, `a/b`, `a/b/c`: a folder holding a tracked file is kept."""
+    parts = path.split("/")
+    return ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
 
 
 def _revision(name: str) -> str:

@@ -6,6 +6,7 @@ imported only here and only when a command runs: importing it costs about 65 ms
 and runs `git version` once, which `find_root` on the hot path must never pay.
 """
 
+import contextlib
 import os
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -33,6 +34,7 @@ def run_git(
     *,
     timeout_s: float,
     ok_codes: Collection[int] = (0,),
+    stdin: bytes | None = None,
 ) -> tuple[int, bytes]:
     """Run `git ARGS` in `cwd` and return its exit code and raw stdout.
 
@@ -41,6 +43,7 @@ def run_git(
         args: The arguments after `git`.
         timeout_s: Seconds before git is killed.
         ok_codes: Exit codes that are answers rather than failures.
+        stdin: Bytes for git's standard input (paths go there, never in argv).
 
     Returns:
         The exit code and stdout as bytes, undecoded.
@@ -53,15 +56,17 @@ def run_git(
         raise GitUnavailableError(f"no such directory: {cwd!r}")
     cmd = _gitpython()
     try:
-        status, stdout, stderr = cmd.Git(cwd).execute(
-            ["git", *args],
-            with_extended_output=True,
-            with_exceptions=False,
-            stdout_as_string=False,
-            strip_newline_in_stdout=False,
-            kill_after_timeout=timeout_s,
-            env=_ENV_OVERRIDES,
-        )
+        with _input_file(stdin) as istream:
+            status, stdout, stderr = cmd.Git(cwd).execute(
+                ["git", *args],
+                istream=istream,
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+                kill_after_timeout=timeout_s,
+                env=_ENV_OVERRIDES,
+            )
     except (OSError, cmd.GitCommandNotFound) as exc:
         raise GitUnavailableError(f"cannot run git: {exc}") from exc
     if status not in ok_codes:
@@ -70,3 +75,18 @@ def run_git(
         )
         raise GitUnavailableError(f"git {args[0]} exited {status}: {message.strip()}")
     return status, stdout
+
+
+def _input_file(data: bytes | None) -> Any:
+    """Return a real file holding `data`, or nothing, to use in a `with`.
+
+    GitPython hands git its `istream` as stdin, so it must be a real file.
+    """
+    if data is None:
+        return contextlib.nullcontext()
+    import tempfile
+
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the caller's with
+    spool.write(data)
+    spool.seek(0)
+    return spool
