@@ -108,6 +108,29 @@ _LAZY = {
     # The Python API for agents (docs/agents.md).
     "TrackedSession": "cs_core.api",
     "track": "cs_core.api",
+    # Time, periods and figures, for dashboards and reports.
+    "display_zone": "cs_core.clock",
+    "format_duration": "cs_core.clock",
+    "now": "cs_core.clock",
+    "parse_instant": "cs_core.clock",
+    "to_iso": "cs_core.clock",
+    "day_bounds": "cs_core.periods",
+    "offset_changes": "cs_core.periods",
+    "shifted_sql": "cs_core.periods",
+    "today_bounds": "cs_core.periods",
+    "Period": "cs_core.stats",
+    "summary": "cs_core.stats",
+    "money": "cs_core.output",
+    "session_detail": "cs_core.sessions",
+    "backend_for": "cs_core.sessions",
+    "budgets": "cs_core.budgets",
+    # Prices, for tools that show or edit them.
+    "load_price_book": "cs_core.pricing",
+    "parse_rate": "cs_core.pricing",
+    "price_to_dict": "cs_core.pricing",
+    "read_user_price_data": "cs_core.pricing",
+    "save_user_price_data": "cs_core.pricing",
+    "user_pricing_path": "cs_core.pricing",
 }
 
 
@@ -116,4 +139,5 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'cs_core' has no attribute '{name}'")
     import importlib
 
-    return getattr(importlib.import_module(_LAZY[name]), name)
+    module = importlib.import_module(_LAZY[name])
+    return module if module.__name__ == f"cs_core.{name}" else getattr(module, name)

@@ -94,7 +94,7 @@ def parse_session_id(value: str | int) -> int:
         InvalidInputError: Not a positive integer.
     """
     text = str(value).strip()
-    if not text.isdigit() or int(text) < 1 or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) < 1:
         raise InvalidInputError(f"session id must be a positive integer, not '{text}'")
     return int(text)
 
@@ -112,8 +112,8 @@ def find_session(
         NoActiveSessionError: Nothing named and no active session in this scope.
     """
     explicit = session_id if session_id is not None else os.environ.get(SESSION_ENV)
-    if explicit not in (None, ""):
-        return get_session(conn, parse_session_id(explicit))  # type: ignore[arg-type]
+    if explicit is not None and explicit != "":
+        return get_session(conn, parse_session_id(explicit))
     active = active_in_scope(conn, scope.scope)
     if active is not None:
         return active

@@ -8,8 +8,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
-from cs_core import InvalidInputError, budgets
-from cs_core.clock import now
+from cs_core import InvalidInputError, budgets, now
 
 PERIODS = budgets.PERIODS
 RESET_TABLES = (

@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from cs_core.sessions import backend_for
+from cs_core import backend_for
 
 MAX_DIFF_CHARS = 400_000
 _HEADER = re.compile(r"^diff --git a/(.*?) b/(.*)$")

@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from cs_core.clock import display_zone, format_duration
-from cs_core.output import format_usd
+from cs_core import display_zone, format_duration, format_usd
 
 from .queries import local_time
 

@@ -6,9 +6,9 @@ Edits go to the same `pricing.json` that `cs pricing set/remove` writes.
 from pathlib import Path
 from typing import Any
 
-from cs_core import InvalidInputError
-from cs_core.db import data_home
-from cs_core.pricing import (
+from cs_core import (
+    InvalidInputError,
+    data_home,
     load_price_book,
     parse_rate,
     price_to_dict,

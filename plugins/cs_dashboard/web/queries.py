@@ -11,10 +11,16 @@ from calendar import monthrange
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from cs_core.clock import parse_instant, to_iso
-from cs_core.output import money
-from cs_core.periods import day_bounds, offset_changes, today_bounds
-from cs_core.stats import Period, summary
+from cs_core import (
+    Period,
+    day_bounds,
+    money,
+    offset_changes,
+    parse_instant,
+    summary,
+    to_iso,
+    today_bounds,
+)
 
 TREND_DAYS = 30
 HEATMAP_DAYS = 90
@@ -378,7 +384,7 @@ def projects(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def session_page(conn: sqlite3.Connection, session_id: int) -> dict[str, Any] | None:
     """Return a session, its calls, notes, files, commits and their timeline."""
-    from cs_core.sessions import session_detail
+    from cs_core import session_detail
 
     session = conn.execute(
         f"SELECT s.*, {PROJECT_SQL} AS project FROM sessions s WHERE s.id = ?",

@@ -7,8 +7,7 @@ zone's UTC offsets over the last few years (older calls use the earliest).
 from datetime import timedelta
 from typing import Any
 
-from cs_core.clock import display_zone, now, to_iso
-from cs_core.periods import shifted_sql
+from cs_core import display_zone, now, shifted_sql, to_iso
 
 SPAN_DAYS = 3 * 366
 PROJECT = "COALESCE(s.project_root, s.git_root, s.working_directory)"

@@ -15,8 +15,7 @@ from datasette.app import Datasette
 from datasette.database import Database
 from datasette.utils.asgi import Request
 
-from cs_core import CsError
-from cs_core.clock import display_zone, now
+from cs_core import CsError, display_zone, now
 
 from . import actions, charts, prices, queries
 
