@@ -577,7 +577,14 @@ def m051_period_indexes(db: Any) -> None:
     the narrower time index of m030 goes. Sessions overlapping a period are
     found through their end time.
     """
-    db.execute("DROP INDEX IF EXISTS idx_ai_usage_time_cover")
+    # Each index costs every `cs log-ai` a write; these are prefixes of wider
+    # covering indexes that serve the same queries.
+    for narrower in (
+        "idx_ai_usage_time_cover",
+        "idx_ai_usage_timestamp",
+        "idx_ai_usage_model",
+    ):
+        db.execute(f"DROP INDEX IF EXISTS {narrower}")
     db.execute(
         "CREATE INDEX IF NOT EXISTS idx_ai_usage_time_session"
         " ON ai_usage (timestamp, session_id, cost, tokens)"
