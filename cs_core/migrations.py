@@ -590,3 +590,13 @@ def m051_period_indexes(db: Any) -> None:
         " ON ai_usage (timestamp, session_id, cost, tokens)"
     )
     db["sessions"].create_index(["end_time"], if_not_exists=True)
+
+
+@migration
+def m052_session_start_snapshot(db: Any) -> None:
+    """Record what was already uncommitted when a session started.
+
+    JSON `{path: content fingerprint}` from the VCS backend, so `cs end` does not
+    count a file that was changed before the session and left as it was.
+    """
+    _add_columns(db, "sessions", {"start_snapshot": "TEXT"})

@@ -5,6 +5,7 @@ subclasses and never print. Each write runs in one transaction. Git probes run
 before the write transaction opens, so no lock is held while a subprocess runs.
 """
 
+import json
 import os
 import sqlite3
 from datetime import timedelta
@@ -179,10 +180,11 @@ def start_session(
     if active is not None:
         end_at_last_activity(conn, active, "closed_stale")
     head = _probe_head(scope)
+    snapshot = _snapshot(scope.backend, scope.git_root)
     with transaction(conn):
         if active_in_scope(conn, scope.scope) is not None:
             raise _session_active(active_in_scope(conn, scope.scope))
-        session_id = _insert_session(conn, name, scope, head)
+        session_id = _insert_session(conn, name, scope, head, snapshot)
         events.record_session(conn, "session_start", session_id)
     events.deliver(conn)
     return get_session(conn, session_id), False
@@ -213,8 +215,20 @@ def _probe_head(scope: Scope) -> HeadInfo:
     return plugins.call_plugin(backend.name, backend.head, root=scope.git_root)
 
 
+def _snapshot(backend: VcsBackend | None, root: str | None) -> dict[str, str] | None:
+    """The backend's record of uncommitted paths and their content, if it has one."""
+    take = getattr(backend, "snapshot", None)
+    if backend is None or root is None or not callable(take):
+        return None
+    return plugins.call_plugin(backend.name, take, root=root)
+
+
 def _insert_session(
-    conn: sqlite3.Connection, name: str, scope: Scope, head: HeadInfo
+    conn: sqlite3.Connection,
+    name: str,
+    scope: Scope,
+    head: HeadInfo,
+    snapshot: dict[str, str] | None,
 ) -> int:
     started = clock.now_iso()
     # Outside a repository nothing can observe files or commits: NULL, not 0.
@@ -222,8 +236,8 @@ def _insert_session(
     cursor = conn.execute(
         """INSERT INTO sessions (name, start_time, working_directory, git_root,
             start_git_head, files_changed, commits, ai_cost, ai_tokens, status,
-            scope, project_root, branch, last_activity_at, source)
-        VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 'active', ?, ?, ?, ?, 'cli')""",
+            scope, project_root, branch, last_activity_at, source, start_snapshot)
+        VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 'active', ?, ?, ?, ?, 'cli', ?)""",
         (
             name,
             started,
@@ -236,6 +250,7 @@ def _insert_session(
             scope.project_root,
             head.branch,
             started,
+            None if snapshot is None else json.dumps(snapshot),
         ),
     )
     return int(cursor.lastrowid or 0)
@@ -270,17 +285,27 @@ def add_note(
 
 
 def scan_session(session: sqlite3.Row, until: str | None = None) -> ScanResult | None:
-    """Ask the session's VCS what changed since it started; None when unknown."""
+    """Ask the session's VCS what changed since it started; None when unknown.
+
+    A file that was already uncommitted at the start and is still exactly as
+    it was then is not the session's work, so it is left out.
+    """
     backend = backend_for(session)
     if backend is None:
         return None
-    return plugins.call_plugin(
+    scan = plugins.call_plugin(
         backend.name,
         backend.scan,
         root=session["git_root"],
         since=session["start_git_head"],
         until=until,
     )
+    before = json.loads(session["start_snapshot"] or "{}")
+    if scan is None or until is not None or not before:
+        return scan
+    after = _snapshot(backend, session["git_root"]) or {}
+    untouched = {path for path, mark in before.items() if after.get(path) == mark}
+    return scan._replace(files=tuple(f for f in scan.files if f.path not in untouched))
 
 
 def end_session(

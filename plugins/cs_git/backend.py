@@ -118,6 +118,48 @@ class GitBackend:
             _log_unknown("scan", root, exc)
             return None
 
+    def snapshot(self, root: str) -> dict[str, str] | None:
+        """Return every path that differs from HEAD now, with its content's hash.
+
+        What was already uncommitted when a session started is not the
+        session's work unless it changes again; comparing this snapshot at the
+        start and at the end tells the two apart. A deleted file maps to "-",
+        anything that is not a regular file (a submodule) to "?". None when git
+        cannot answer. Four whole-repository calls; paths go on stdin.
+        """
+        try:
+            head = self._head_sha(root)
+            base = head if head is not None else self._base(root, None)
+            _, staged = self._git(
+                root, "diff-index", "--cached", "-z", "--name-only", base, "--"
+            )
+            _, status = self._git(root, *_STATUS)
+            worktree, untracked = changes.parse_status(status)
+            if any(path.endswith("/") for path in untracked):
+                untracked = self._expand_new_dirs(root, untracked)
+            paths = sorted(
+                {*changes.split_fields(staged), *worktree, *untracked}
+                - {path for path in untracked if path.endswith("/")}
+            )
+            return dict(zip(paths, self._fingerprints(root, paths), strict=True))
+        except (GitUnavailableError, ValueError) as exc:
+            _log_unknown("snapshot", root, exc)
+            return None
+
+    def _fingerprints(self, root: str, paths: list[str]) -> list[str]:
+        """Hash each regular file's content in one call; "-" gone, "?" other."""
+        kinds = [_kind(os.path.join(root, path)) for path in paths]
+        files = [path for path, kind in zip(paths, kinds, strict=True) if kind == "f"]
+        hashes: list[str] = []
+        if files:
+            _, out = self._git(
+                root, "hash-object", "--stdin-paths",
+                stdin="".join(f"{path}\n" for path in files).encode(),
+            )  # fmt: skip
+            hashes = changes.decode(out).split()
+        found = iter(hashes)
+        return [next(found, "?") if kind == "f" else kind for kind in kinds]
+
     def diff(self, root: str, since: str | None, commit: str | None = None) -> str:
         """Return the unified diff of `commit`, or of tracked files since `since`.
 
@@ -299,6 +341,13 @@ class GitBackend:
         return run_git(
             cwd, args, timeout_s=self.timeout_s, ok_codes=ok_codes, stdin=stdin
         )
+
+
+def _kind(path: str) -> str:
+    """ "f" for a regular file, "-" for nothing there, "?" for anything else."""
+    if os.path.isfile(path) and not os.path.islink(path):
+        return "f"
+    return "-" if not os.path.lexists(path) else "?"
 
 
 def _nul_joined(paths: list[str]) -> bytes:

@@ -347,3 +347,26 @@ def test_b18_negative_custom_price_is_refused(git_repo: Path, run_cs, cs_home) -
     assert result.json["logged"]["cost"] == 0.35  # the bad user price is ignored
     listed = run_cs("pricing", "list", "--json").json
     assert "gpt-4o" in listed["refused"]
+
+
+def test_work_left_uncommitted_before_the_session_is_not_its_work(
+    git_repo: Path, run_cs
+) -> None:
+    commit_file(git_repo, "old.txt", "old\n", "old")
+    commit_file(git_repo, "gone.txt", "gone\n", "gone")
+    commit_file(git_repo, "again.txt", "1\n", "again")
+    (git_repo / "old.txt").write_text("edited before the session\n")
+    (git_repo / "gone.txt").unlink()
+    (git_repo / "again.txt").write_text("2\n")
+    (git_repo / "draft.txt").write_text("untracked before the session\n")
+
+    run_cs("start", "clean slate", "--json", cwd=git_repo)
+    (git_repo / "again.txt").write_text("3\n")
+    (git_repo / "new.txt").write_text("the session's own\n")
+    ended = run_cs("end", "--json", cwd=git_repo).json
+
+    assert sorted((f["filePath"], f["changeType"]) for f in ended["files"]) == [
+        ("again.txt", "modified"),
+        ("new.txt", "created"),
+    ]
+    assert ended["filesChanged"] == 2

@@ -701,3 +701,21 @@ def test_hook_register_vcs_backends():
     assert [type(b) for b in registered] == [GitBackend]
     assert registered[0].name == "git"
     assert isinstance(registered[0], VcsBackend)
+
+
+def test_snapshot_fingerprints_every_uncommitted_path(backend, repo):
+    (repo / "tracked.txt").write_text("tracked\n")
+    git(repo, "add", "tracked.txt")
+    git(repo, "commit", "-q", "-m", "tracked")
+    (repo / "tracked.txt").write_text("edited\n")
+    (repo / "untracked dir").mkdir()
+    (repo / "untracked dir" / "ü.txt").write_text("new\n")
+
+    taken = backend.snapshot(str(repo))
+
+    assert taken == {
+        "tracked.txt": git(repo, "hash-object", "tracked.txt").strip(),
+        "untracked dir/ü.txt": git(repo, "hash-object", "untracked dir/ü.txt").strip(),
+    }
+    (repo / "tracked.txt").unlink()
+    assert backend.snapshot(str(repo))["tracked.txt"] == "-"
