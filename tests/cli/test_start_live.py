@@ -129,11 +129,19 @@ def session_of(home: Path) -> dict[str, Any]:
 
 
 def status_runs(trace: Path) -> int:
-    """How many `git status` runs (one per end-of-session scan) a trace shows."""
+    """How many end-of-session scans a trace shows.
+
+    A scan compares the index with the start (`diff-index --cached
+    --name-status`); the start snapshot also runs `git status`, so that is not
+    what is counted.
+    """
     if not trace.exists():
         return 0
     lines = trace.read_text(encoding="utf-8", errors="replace").splitlines()
-    return sum("built-in: git status" in line for line in lines)
+    return sum(
+        "built-in: git diff-index --cached" in line and "--name-status" in line
+        for line in lines
+    )
 
 
 @pytest.fixture
