@@ -290,7 +290,7 @@ def log_call(
         events.record_call(conn, cursor.lastrowid or 0)
         # Same transaction as the insert: each threshold crossing fires once.
         logged.alerts = budgets.evaluate(conn, session, cursor.lastrowid or 0, stamp)
-    events.deliver(conn)
+    events.deliver_later(conn)
     logged.warnings.extend(budgets.alert_warnings(logged.alerts))
     logged.row = conn.execute(
         "SELECT * FROM ai_usage WHERE id = ?", (cursor.lastrowid,)

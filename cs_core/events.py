@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 KINDS = ("ai_call", "session_start", "session_end", "alert")
 TIMEOUT_ENV = "CODESESSION_EVENTS_TIMEOUT"
+# "1": a command delivers its events itself instead of leaving them to a
+# background process (tests and debugging).
+INLINE_ENV = "CODESESSION_EVENTS_INLINE"
 DEFAULT_TIMEOUT_S = 1.5
 BATCH_SIZE = 500
 # A failing consumer waits this long before the next try, doubling to the cap.
@@ -275,6 +278,73 @@ def deliver(
             continue
         results.append(_deliver_one(conn, row, sinks, deadline, force))
     return results
+
+
+def deliver_later(conn: sqlite3.Connection) -> None:
+    """After a command's commit, have its waiting events sent without waiting.
+
+    A short-lived background process does the sending, within the same time
+    budget, so a slow or dead collector never delays the command, and nothing
+    starts while every consumer is backing off or another process delivers.
+    With `CODESESSION_EVENTS_INLINE=1` the command delivers them itself.
+    """
+    if conn.in_transaction or not _due(conn):
+        return
+    # Without posix_spawn (Windows) the command sends them itself.
+    if os.environ.get(INLINE_ENV) == "1" or not hasattr(os, "posix_spawn"):
+        deliver(conn)
+        return
+    _spawn_flusher()
+
+
+def _due(conn: sqlite3.Connection) -> bool:
+    """Return True when some consumer has events and may deliver them now."""
+    now = clock.now_iso()
+    row = conn.execute(
+        """SELECT 1 FROM event_consumers c
+        WHERE c.enabled
+            AND (c.retry_at IS NULL OR c.retry_at <= ?)
+            AND (c.lease_until IS NULL OR c.lease_until < ?)
+            AND EXISTS (SELECT 1 FROM event_outbox o WHERE o.consumer = c.name)
+        LIMIT 1""",
+        (now, now),
+    ).fetchone()
+    return row is not None
+
+
+def _spawn_flusher() -> None:
+    """Start `flush()` in its own session, detached: no pipes, nothing awaited."""
+    import sys
+
+    quiet = [
+        (os.POSIX_SPAWN_OPEN, fd, os.devnull, flags, 0)
+        for fd, flags in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY))
+    ]
+    argv = [sys.executable, "-c", "from cs_core.events import flush; flush()"]
+    try:
+        os.posix_spawn(
+            sys.executable, argv, os.environ, file_actions=quiet, setsid=True
+        )
+    except OSError as exc:  # the events stay queued for a later command
+        log.debug("cannot start the event flusher: %s", exc)
+
+
+def flush() -> None:
+    """Deliver every waiting event within the time budget (the background flusher).
+
+    Failures are recorded on the consumers, as `deliver` does; nothing is printed.
+    """
+    from .db import connect
+
+    try:
+        conn = connect()
+    except CsError as exc:
+        log.debug("event flusher cannot open the database: %s", exc)
+        return
+    try:
+        deliver(conn)
+    finally:
+        conn.close()
 
 
 def _has_waiting(conn: sqlite3.Connection) -> bool:

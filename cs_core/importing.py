@@ -945,7 +945,7 @@ def _deliver(conn: sqlite3.Connection, report: ImportReport, json_mode: bool) ->
     """After the commit: hand queued events and fired budget alerts to their sinks."""
     from . import budgets, events
 
-    events.deliver(conn)
+    events.deliver_later(conn)
     if budgets.deliver(conn, report.alerts, terminal=not json_mode):
         # The terminal sink has shown them; do not print them again.
         report.alerts.clear()

@@ -186,7 +186,7 @@ def start_session(
             raise _session_active(active_in_scope(conn, scope.scope))
         session_id = _insert_session(conn, name, scope, head, snapshot)
         events.record_session(conn, "session_start", session_id)
-    events.deliver(conn)
+    events.deliver_later(conn)
     return get_session(conn, session_id), False
 
 
@@ -365,7 +365,7 @@ def _finish(
             (ended, duration, reason, files, commits, notes, ended, session["id"]),
         )
         events.record_session(conn, "session_end", session["id"])
-    events.deliver(conn)
+    events.deliver_later(conn)
     return get_session(conn, session["id"])
 
 

@@ -40,6 +40,8 @@ def cs_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("CODESESSION_NOW", raising=False)
     monkeypatch.setenv("CODESESSION_TZ", "UTC")
     monkeypatch.setenv("CS_LOAD_PLUGINS", BUNDLED)
+    # Commands deliver events themselves, so tests see them right away.
+    monkeypatch.setenv("CODESESSION_EVENTS_INLINE", "1")
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
     plugin_module._pm = None  # each test loads the plugins its environment selects
@@ -73,7 +75,9 @@ class _Capture(io.TextIOWrapper):
 def run_cs(monkeypatch: pytest.MonkeyPatch):
     """Run `cs ARGS...` in process, optionally in a folder; returns a Result."""
 
-    def invoke(*argv: str, cwd: Path | str | None = None, env: dict | None = None) -> Result:
+    def invoke(
+        *argv: str, cwd: Path | str | None = None, env: dict | None = None
+    ) -> Result:
         out, err = _Capture(), _Capture()
         with monkeypatch.context() as patch:
             patch.setattr(sys, "stdout", out)

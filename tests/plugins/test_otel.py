@@ -653,3 +653,29 @@ def test_timestamps_of_any_stored_form_are_read_as_utc(stamp, expected):
 
 def test_an_unreadable_timestamp_does_not_block_the_queue():
     assert exporter._nanos("yesterday") > nanos(T0)
+
+
+def test_a_command_leaves_sending_to_a_background_process(
+    run_cs, git_repo, receiver, cs_home, monkeypatch
+):
+    import time
+
+    enable(run_cs, receiver.endpoint)
+    monkeypatch.delenv("CODESESSION_EVENTS_INLINE")
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+    run_cs("start", "s", "--json", cwd=git_repo, env=env)
+
+    logged = run_cs(
+        "log-ai", "-p", "openai", "-m", "gpt-4o", "--prompt-tokens", "300",
+        "--completion-tokens", "50", "--json", cwd=git_repo, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (
+        outbox_size(cs_home) or not receiver.metric_points("gen_ai.client.token.usage")
+    ):
+        time.sleep(0.1)
+
+    assert logged.exit_code == 0
+    points = receiver.metric_points("gen_ai.client.token.usage")
+    assert sorted(p.sum for _, p in points) == [50, 300]
+    assert outbox_size(cs_home) == 0
