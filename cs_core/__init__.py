@@ -43,7 +43,7 @@ from .models import (
     VcsBackend,
 )
 from .output import emit_json, envelope, format_usd, write_stderr, write_stdout
-from .pricing import PriceSource, load_table, price_from_dict
+from .pricing import PriceSource, load_table, price_from_dict, table_source
 
 __all__ = [
     "PROJECT_NAME",
@@ -87,6 +87,7 @@ __all__ = [
     "hookimpl",
     "load_table",
     "price_from_dict",
+    "table_source",
     "write_stderr",
     "write_stdout",
 ]

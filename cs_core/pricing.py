@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -347,6 +348,37 @@ def price_to_dict(price: ModelPrice) -> dict[str, Any]:
     if price.source:
         out["source"] = price.source
     return out
+
+
+def table_source(
+    provider: str,
+    path: Path,
+    *,
+    cache_in_prompt: bool = True,
+    reasoning_in_completion: bool = True,
+) -> PriceSource:
+    """Return a `PriceSource` whose prices are a bundled JSON table.
+
+    The table is read on first use and once per process, however often the
+    source is registered.
+
+    Args:
+        provider: The provider name.
+        path: The table, `{"models": {id: price}}` as `load_table` reads it.
+        cache_in_prompt: See `PriceSource`.
+        reasoning_in_completion: See `PriceSource`.
+    """
+    return PriceSource(
+        provider=provider,
+        load_prices=partial(_bundled_table, Path(path)),
+        cache_in_prompt=cache_in_prompt,
+        reasoning_in_completion=reasoning_in_completion,
+    )
+
+
+@cache
+def _bundled_table(path: Path) -> dict[str, ModelPrice]:
+    return load_table(path)
 
 
 def load_table(path: Path) -> dict[str, ModelPrice]:

@@ -5,27 +5,17 @@ counts add up to the whole prompt; extended thinking is part of the output token
 """
 
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cs_core import ModelPrice, PriceSource, hookimpl, load_table
-
-
-@cache
-def prices() -> dict[str, ModelPrice]:
-    """Return the bundled price table, read once on first use."""
-    return load_table(Path(__file__).with_name("prices.json"))
+from cs_core import hookimpl, table_source
 
 
 @hookimpl
 def register_price_sources(register: Callable[[Any], None]) -> None:
-    """Register Anthropic's price table."""
+    """Register Anthropic's price table (prices.json beside this module)."""
     register(
-        PriceSource(
-            provider="anthropic",
-            load_prices=prices,
-            cache_in_prompt=False,
-            reasoning_in_completion=True,
+        table_source(
+            "anthropic", Path(__file__).with_name("prices.json"), cache_in_prompt=False
         )
     )

@@ -6,27 +6,19 @@ output on top of it.
 """
 
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cs_core import ModelPrice, PriceSource, hookimpl, load_table
-
-
-@cache
-def prices() -> dict[str, ModelPrice]:
-    """Return the bundled price table, read once on first use."""
-    return load_table(Path(__file__).with_name("prices.json"))
+from cs_core import hookimpl, table_source
 
 
 @hookimpl
 def register_price_sources(register: Callable[[Any], None]) -> None:
-    """Register Google's price table."""
+    """Register Google's price table (prices.json beside this module)."""
     register(
-        PriceSource(
-            provider="google",
-            load_prices=prices,
-            cache_in_prompt=True,
+        table_source(
+            "google",
+            Path(__file__).with_name("prices.json"),
             reasoning_in_completion=False,
         )
     )

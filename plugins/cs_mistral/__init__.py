@@ -6,27 +6,13 @@ Mistral's API follows OpenAI's usage shape: any cached tokens are part of
 """
 
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cs_core import ModelPrice, PriceSource, hookimpl, load_table
-
-
-@cache
-def prices() -> dict[str, ModelPrice]:
-    """Return the bundled price table, read once on first use."""
-    return load_table(Path(__file__).with_name("prices.json"))
+from cs_core import hookimpl, table_source
 
 
 @hookimpl
 def register_price_sources(register: Callable[[Any], None]) -> None:
-    """Register Mistral's price table."""
-    register(
-        PriceSource(
-            provider="mistral",
-            load_prices=prices,
-            cache_in_prompt=True,
-            reasoning_in_completion=True,
-        )
-    )
+    """Register Mistral's price table (prices.json beside this module)."""
+    register(table_source("mistral", Path(__file__).with_name("prices.json")))
