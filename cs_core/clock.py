@@ -6,7 +6,8 @@ system's.
 """
 
 import os
-from datetime import UTC, datetime, tzinfo
+import time
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from .errors import InvalidInputError
 
@@ -76,26 +77,70 @@ def zone_named(name: str) -> tzinfo:
 
 
 def display_zone() -> tuple[tzinfo, str]:
-    """Return the zone days are counted in, and its name."""
-    for name in (
-        _zone_override,
-        os.environ.get("CODESESSION_TZ"),
-        os.environ.get("TZ"),
-    ):
+    """Return the zone days are counted in, and its name.
+
+    `--timezone` and `CODESESSION_TZ` must name a zone. `TZ` may also hold what
+    the C library accepts (`:/etc/localtime`, `EST5EDT,M3.2.0,M11.1.0`): a value
+    that is no zone name is followed through the system's own rules.
+    """
+    for name in (_zone_override, os.environ.get("CODESESSION_TZ")):
         if name:
             return zone_named(name), name.lstrip(":")
-    local = datetime.now().astimezone().tzinfo or UTC
-    return local, _local_zone_name(local)
+    posix = os.environ.get("TZ")
+    if posix:
+        try:
+            return zone_named(posix), posix.lstrip(":")
+        except InvalidInputError:
+            return SystemZone(), posix
+    name = _system_zone_name()
+    try:
+        return (zone_named(name), name) if name else (SystemZone(), "local")
+    except InvalidInputError:
+        return SystemZone(), name or "local"
 
 
-def _local_zone_name(zone: tzinfo) -> str:
+def _system_zone_name() -> str | None:
     try:
         target = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in target:
-            return target.split("zoneinfo/", 1)[1]
     except OSError:
-        pass
-    return zone.tzname(datetime.now()) or "UTC"
+        return None
+    return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else None
+
+
+class SystemZone(tzinfo):
+    """The C library's local time (which honours `TZ`), daylight saving included.
+
+    For a `TZ` that is no zone name, such as `EST5EDT,M3.2.0,M11.1.0`.
+    """
+
+    def __init__(self) -> None:
+        time.tzset()  # read the TZ of this moment, not of interpreter start
+
+    def _local(self, wall: datetime) -> time.struct_time:
+        fields = (wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second)
+        return time.localtime(time.mktime((*fields, 0, 0, -1)))
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        """The offset in force at a local wall-clock time."""
+        if dt is None:
+            return timedelta(seconds=time.localtime().tm_gmtoff)
+        return timedelta(seconds=self._local(dt).tm_gmtoff)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        """Not known apart from the offset; reported as none."""
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        """The C library's abbreviation, such as EST or EDT."""
+        return (self._local(dt) if dt else time.localtime()).tm_zone
+
+    def fromutc(self, dt: datetime) -> datetime:
+        """Convert a UTC time (tagged with this zone) to local wall-clock time."""
+        stamp = (dt.replace(tzinfo=UTC) - _EPOCH).total_seconds()
+        return dt + timedelta(seconds=time.localtime(stamp).tm_gmtoff)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def local_date(stamp: str, zone: tzinfo) -> str:

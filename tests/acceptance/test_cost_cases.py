@@ -179,8 +179,11 @@ def _at(moment: str) -> dict:
     return {"CODESESSION_NOW": moment}
 
 
-def test_b08_days_follow_the_display_zone(git_repo, run_cs) -> None:
-    denver = {"TZ": "America/Denver", "CODESESSION_TZ": ""}
+@pytest.mark.parametrize(
+    "tz", ["America/Denver", "MST7MDT,M3.2.0,M11.1.0"], ids=["zone-name", "posix-rule"]
+)
+def test_b08_days_follow_the_display_zone(git_repo, run_cs, tz) -> None:
+    denver = {"TZ": tz, "CODESESSION_TZ": ""}
     run_cs("start", "b08", "--json", cwd=git_repo, env=_at("2025-08-04T01:00:00Z"))
     for moment, cost in (
         ("2025-08-04T02:00:00Z", "1.00"),
@@ -198,7 +201,7 @@ def test_b08_days_follow_the_display_zone(git_repo, run_cs) -> None:
         ("2025-08-03", 1.0),
         ("2025-08-04", 2.0),
     ]
-    assert local["timezone"] == "America/Denver"
+    assert local["timezone"] == tz
     assert [(r["key"], r["cost"]) for r in utc["breakdown"]] == [("2025-08-04", 3.0)]
 
 
@@ -294,3 +297,16 @@ def test_human_output_never_shows_zero_for_a_tiny_cost(session, run_cs) -> None:
     )  # fmt: skip
 
     assert "$0.0000175" in result.stdout
+
+
+def test_a_tz_that_is_a_file_path_still_logs(git_repo, run_cs) -> None:
+    env = {"TZ": ":/etc/localtime", "CODESESSION_TZ": ""}
+    run_cs("start", "tz", "--json", cwd=git_repo, env=env)
+
+    logged = log(
+        run_cs, git_repo, "-p", "openai", "-m", "gpt-4o", "--prompt-tokens", "3",
+        "--completion-tokens", "1", env=env,
+    )  # fmt: skip
+
+    assert logged.exit_code == 0
+    assert run_cs("stats", "--today", "--json", cwd=git_repo, env=env).exit_code == 0
