@@ -201,12 +201,16 @@ def price_call(book: PriceBook, usage: Usage, call: CallInput) -> Logged:
         return Logged(row=None, resolved=resolved, priced=None, warnings=[_UNMETERED])
     warnings: list[dict[str, str]] = []
     computed = source.cost(priced_usage, resolved.price) if resolved else None
+    refused = book.refusal(usage.provider, usage.model)
     if resolved is None and call.cost is None:
         if not call.allow_unpriced:
+            hint = "Pass -c COST, add a price with cs pricing set, "
+            if refused:
+                hint = f"The user price '{refused}' is invalid: fix it with "
+                hint += "cs pricing set, "
             raise UnknownModelError(
                 f"unknown model '{usage.model}' for provider '{usage.provider}'",
-                hint="Pass -c COST, add a price with cs pricing set, "
-                "or log it unpriced with --allow-unpriced.",
+                hint=hint + "or log it unpriced with --allow-unpriced.",
                 model=usage.model,
                 provider=usage.provider,
             )
@@ -217,15 +221,14 @@ def price_call(book: PriceBook, usage: Usage, call: CallInput) -> Logged:
                 f"'{usage.provider}': stored with an unknown cost",
             }
         )
-    for key in (f"{usage.provider}/{usage.model}", usage.model):
-        if resolved is None and key in book.refused:
-            warnings.append(
-                {
-                    "code": "invalid_price",
-                    "message": f"the user price '{key}' was refused: "
-                    f"{book.refused[key]}",
-                }
-            )
+    if refused:
+        warnings.append(
+            {
+                "code": "invalid_price",
+                "message": f"the user price '{refused}' was refused "
+                f"({book.refused[refused]}): the model is unpriced",
+            }
+        )
     warnings.extend(_consistency_warnings(source, usage, resolved))
     return Logged(row=None, resolved=resolved, priced=computed, warnings=warnings)
 

@@ -218,12 +218,29 @@ class PriceBook:
         """Find the price of `model`: exact name first, then without wrappers.
 
         User prices win over built-in ones. A name is never matched onto a
-        different model by prefix or substring.
+        different model by prefix or substring. A model whose user price was
+        refused (negative, not a number) has no price: it is not silently
+        costed at the built-in rate the user meant to replace.
         """
+        if self.refusal(provider, model):
+            return None
         for name in _dedupe((model, normalize_model(model, provider))):
             found = self._resolve_exact(provider, name)
             if found:
                 return found
+        return None
+
+    def refusal(self, provider: str, model: str) -> str | None:
+        """Return the refused user price key that would apply to `model`, if any."""
+        if not self.refused:
+            return None
+        for name in _dedupe((model, normalize_model(model, provider))):
+            model_id = self._index(provider).get(name, name)
+            for key in _dedupe(
+                (f"{provider}/{name}", name, f"{provider}/{model_id}", model_id)
+            ):
+                if key in self.refused:
+                    return key
         return None
 
     def _resolve_exact(self, provider: str, name: str) -> Resolved | None:

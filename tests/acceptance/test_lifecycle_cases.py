@@ -341,32 +341,17 @@ def test_b18_negative_custom_price_is_refused(git_repo: Path, run_cs, cs_home) -
     (cs_home / "pricing.json").write_text('{"gpt-4o": {"input": -2.5, "output": 10}}')
     run_cs("start", "b18", "--json", cwd=git_repo)
 
+    strict = run_cs("log-ai", *GPT4O_CALL, "--json", cwd=git_repo)
     result = run_cs("log-ai", *GPT4O_CALL, "--allow-unpriced", "--json", cwd=git_repo)
 
     assert refused.json["error"]["code"] == "invalid_input"
-    assert result.json["logged"]["cost"] == 0.35  # the bad user price is ignored
+    assert strict.json["error"]["code"] == "unknown_model"
+    assert "'gpt-4o' is invalid" in strict.json["error"]["hint"]
+    # The refused price makes the model unpriced, not silently built-in.
+    assert result.json["logged"]["cost"] is None
+    assert [w["code"] for w in result.json["warnings"]] == [
+        "unpriced_model",
+        "invalid_price",
+    ]
     listed = run_cs("pricing", "list", "--json").json
     assert "gpt-4o" in listed["refused"]
-
-
-def test_work_left_uncommitted_before_the_session_is_not_its_work(
-    git_repo: Path, run_cs
-) -> None:
-    commit_file(git_repo, "old.txt", "old\n", "old")
-    commit_file(git_repo, "gone.txt", "gone\n", "gone")
-    commit_file(git_repo, "again.txt", "1\n", "again")
-    (git_repo / "old.txt").write_text("edited before the session\n")
-    (git_repo / "gone.txt").unlink()
-    (git_repo / "again.txt").write_text("2\n")
-    (git_repo / "draft.txt").write_text("untracked before the session\n")
-
-    run_cs("start", "clean slate", "--json", cwd=git_repo)
-    (git_repo / "again.txt").write_text("3\n")
-    (git_repo / "new.txt").write_text("the session's own\n")
-    ended = run_cs("end", "--json", cwd=git_repo).json
-
-    assert sorted((f["filePath"], f["changeType"]) for f in ended["files"]) == [
-        ("again.txt", "modified"),
-        ("new.txt", "created"),
-    ]
-    assert ended["filesChanged"] == 2
