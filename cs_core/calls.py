@@ -7,7 +7,7 @@ and are checked here, so every way in gets the same rules: integers from 0 to
 
 import sqlite3
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any, NamedTuple
 
 from . import budgets, clock, events
@@ -88,6 +88,8 @@ def parse_cost(value: Any) -> Decimal | None:
         return None
     text = str(value).strip()
     try:
+        if "_" in text:  # Decimal takes "1_0" as 10; nobody types a cost so
+            raise ValueError(text)
         cost = Decimal(text)
     except (InvalidOperation, ValueError):
         raise InvalidInputError(f"cost must be a number, not '{clean(text)}'") from None
@@ -275,14 +277,13 @@ def log_call(
         tokens = usage.total_tokens or 0
     else:
         tokens = usage.total_tokens or source.total_tokens(usage)
-    cost = (
-        manual
-        if manual is not None
-        else (logged.priced.cost_usd if logged.priced else None)
-    )
+    if tokens > MAX_TOKENS:
+        raise InvalidInputError(f"the call's {tokens} tokens are more than 2^63 - 1")
+    cost = _stored_cost(manual if manual is not None else logged.priced)
     values = _row_values(session["id"], call, usage, logged, tokens, cost, manual)
     stamp = values[8]
     with transaction(conn):
+        _check_session_room(conn, session["id"], tokens)
         cursor = conn.execute(_INSERT, values)
         conn.execute(
             "UPDATE sessions SET ai_cost = COALESCE(ai_cost, 0) + ?,"
@@ -299,6 +300,27 @@ def log_call(
         "SELECT * FROM ai_usage WHERE id = ?", (cursor.lastrowid,)
     ).fetchone()
     return logged
+
+
+def _stored_cost(cost: Decimal | Cost | None) -> Decimal | None:
+    """The cost as stored: exact to 1e-10 USD, so a session's rows add up to
+    exactly the total shown."""
+    if cost is None:
+        return None
+    amount = cost.cost_usd if isinstance(cost, Cost) else cost
+    with localcontext(prec=60):
+        return amount.quantize(Decimal("1e-10"), rounding=ROUND_HALF_EVEN)
+
+
+def _check_session_room(conn: sqlite3.Connection, session_id: int, tokens: int) -> None:
+    """Refuse a call that would take the session's token sum past 2^63 - 1."""
+    total = conn.execute(
+        "SELECT COALESCE(ai_tokens, 0) FROM sessions WHERE id = ?", (session_id,)
+    ).fetchone()[0]
+    if total + tokens > MAX_TOKENS:
+        raise InvalidInputError(
+            f"session #{session_id} would hold more than 2^63 - 1 tokens"
+        )
 
 
 _INSERT = """INSERT INTO ai_usage (

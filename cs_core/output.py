@@ -9,7 +9,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from ._version import __version__
@@ -26,7 +26,10 @@ def money(value: Any) -> float | None:
     if value is None:
         return None
     amount = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    rounded = amount.quantize(_TEN_DIGITS, rounding=ROUND_HALF_EVEN)
+    # Enough digits for the largest cost a valid call can reach (2^63 tokens at
+    # the highest rate) to keep ten decimals.
+    with localcontext(prec=60):
+        rounded = amount.quantize(_TEN_DIGITS, rounding=ROUND_HALF_EVEN)
     return float(rounded) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 

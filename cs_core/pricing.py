@@ -260,21 +260,28 @@ def _dedupe(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+# No model costs anywhere near a million dollars per million tokens; a larger
+# "price" is a typo, and would overflow the exact arithmetic of a huge call.
+MAX_RATE = Decimal(1_000_000)
+
+
 def parse_rate(value: Any, what: str) -> Decimal:
-    """Parse a price in USD per million tokens: finite, not negative.
+    """Parse a price in USD per million tokens: a number from 0 to a million.
 
     Raises:
-        InvalidInputError: The value is not a number, negative, NaN or infinite.
+        InvalidInputError: Not a plain number, negative, NaN, infinite or absurd.
     """
-    if isinstance(value, bool):
+    text = str(value).strip()
+    if isinstance(value, bool) or "_" in text:
         raise InvalidInputError(f"{what} must be a number, not {value!r}")
     try:
-        rate = Decimal(str(value).strip())
+        rate = Decimal(text)
     except (InvalidOperation, ValueError):
         raise InvalidInputError(f"{what} must be a number, not {value!r}") from None
-    if not rate.is_finite() or rate < 0:
+    if not rate.is_finite() or rate < 0 or rate > MAX_RATE:
         raise InvalidInputError(
-            f"{what} must be a finite price of 0 or more, not {value!r}"
+            f"{what} must be a price from 0 to {MAX_RATE} USD per million tokens, "
+            f"not {value!r}"
         )
     return rate
 

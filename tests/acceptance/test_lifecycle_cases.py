@@ -355,3 +355,51 @@ def test_b18_negative_custom_price_is_refused(git_repo: Path, run_cs, cs_home) -
     ]
     listed = run_cs("pricing", "list", "--json").json
     assert "gpt-4o" in listed["refused"]
+
+
+def test_b18_token_sums_never_overflow(git_repo: Path, run_cs) -> None:
+    run_cs("start", "b18", "--json", cwd=git_repo)
+    biggest = str(2**63 - 1)
+    base = ("log-ai", "-p", "openai", "-m", "gpt-4o", "--json")
+
+    parts = run_cs(*base, "--prompt-tokens", biggest, "--completion-tokens", "1",
+                   cwd=git_repo)  # fmt: skip
+    first = run_cs(*base, "--prompt-tokens", biggest, "--completion-tokens", "0",
+                   cwd=git_repo)  # fmt: skip
+    second = run_cs(*base, "-t", "1", "-c", "0", cwd=git_repo)
+    shown = run_cs("show", "--json", cwd=git_repo).json
+
+    assert parts.json["error"]["code"] == "invalid_input"
+    assert first.exit_code == 0
+    assert second.json["error"]["code"] == "invalid_input"
+    assert shown["aiTokens"] == 2**63 - 1
+    assert run_cs("stats", "--by", "day", "--json", cwd=git_repo).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["pricing", "set", "m1", "1e400", "1"],
+        ["pricing", "set", "m1", "1_000", "1"],
+        ["log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "5", "-c", "1_0"],
+    ],
+    ids=["price-1e400", "price-underscore", "cost-underscore"],
+)
+def test_b18_implausible_money_is_refused(git_repo: Path, run_cs, argv) -> None:
+    run_cs("start", "b18", "--json", cwd=git_repo)
+
+    result = run_cs(*argv, "--json", cwd=git_repo)
+
+    assert result.json["error"]["code"] == "invalid_input"
+
+
+def test_b10_stored_costs_are_exact_to_ten_decimals(git_repo: Path, run_cs) -> None:
+    run_cs("start", "tiny", "--json", cwd=git_repo)
+    for cost in ("1e-11", "5e-11", "0.00000000015"):
+        run_cs("log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "1", "-c", cost,
+               cwd=git_repo)  # fmt: skip
+
+    shown = run_cs("show", "--json", cwd=git_repo).json
+
+    assert [c["cost"] for c in shown["aiUsage"]] == [0.0, 0.0, 2e-10]
+    assert shown["aiCost"] == sum(c["cost"] for c in shown["aiUsage"]) == 2e-10
