@@ -21,11 +21,12 @@ from ..plugins import call_plugin, dashboards
 from . import JsonFlag, emit
 
 LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
+MAX_PORT = 65535
 
 
 def dashboard(
     *,
-    port: int = 3737,
+    port: str = "3737",
     host: str = "127.0.0.1",
     no_open: Annotated[bool, Parameter(name="--no-open")] = False,
     timezone: str | None = None,
@@ -34,7 +35,7 @@ def dashboard(
     """Serve the dashboard on this machine and open it in the browser.
 
     Args:
-        port: TCP port to listen on.
+        port: TCP port to listen on, 1 to 65535 (0: any free port).
         host: Address to listen on; anything but loopback needs the printed token.
         no_open: Do not open a browser.
         timezone: Time zone for days and hours (default: $CODESESSION_TZ, $TZ).
@@ -48,11 +49,11 @@ def dashboard(
     chosen = _dashboard()
     path = db_path()
     connect(path).close()  # create and migrate before the server reads it
-    port = _check_port(host, port)
+    port_number = _check_port(host, parse_port(port))
 
     token = None if is_loopback(host) else secrets.token_urlsafe(24)
-    url = dashboard_url(host, port, token)
-    payload = {"url": url, "port": port, "pid": os.getpid(), "host": host}
+    url = dashboard_url(host, port_number, token)
+    payload = {"url": url, "port": port_number, "pid": os.getpid(), "host": host}
     emit(payload, json, lambda: output.write_stdout(f"Dashboard: {url}\n"))
     if token:
         output.write_stderr(
@@ -63,7 +64,12 @@ def dashboard(
         _open_browser(url)
 
     call_plugin(
-        "dashboard", chosen.serve, db_path=str(path), host=host, port=port, token=token
+        "dashboard",
+        chosen.serve,
+        db_path=str(path),
+        host=host,
+        port=port_number,
+        token=token,
     )
 
 
@@ -95,14 +101,26 @@ def dashboard_url(host: str, port: int, token: str | None) -> str:
     return f"http://{shown}:{port}/{query}"
 
 
+def parse_port(value: str) -> int:
+    """Parse `--port`: a whole number up to 65535, 0 letting the system choose.
+
+    Raises:
+        InvalidInputError: Anything else, `1.5` included (never rounded).
+    """
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_PORT:
+        raise InvalidInputError(
+            f"--port must be a whole number from 1 to {MAX_PORT}, not {value!r}"
+        )
+    return int(text)
+
+
 def _check_port(host: str, port: int) -> int:
     """Bind the address once, so a busy port is reported before anything starts.
 
     Returns:
         The port; the one the system chose when `port` is 0.
     """
-    if not 0 <= port <= 65535:
-        raise InvalidInputError(f"--port must be between 0 and 65535, not {port}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     probe = socket.socket(family, socket.SOCK_STREAM)
     try:

@@ -12,6 +12,7 @@ from datasette.plugins import pm
 from cs_core import PortInUseError
 
 from . import web
+from .web.errors import DEFAULT_HANDLER
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -38,6 +39,8 @@ def serve(db_path: str, *, host: str, port: int, token: str | None) -> None:
     web.configure(bind_host=host, token=token)
     if not pm.is_registered(web):
         pm.register(web, name="codesession")
+    # Datasette's handler prints tracebacks to stdout; ours answers instead.
+    pm.set_blocked(DEFAULT_HANDLER)
     datasette = Datasette([db_path], settings={"sql_time_limit_ms": 5000})
 
     config = uvicorn.Config(

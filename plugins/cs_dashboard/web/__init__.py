@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
+from itsdangerous import BadSignature
 
 from . import guard, sql
 
@@ -69,9 +70,28 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 
 
 @hookimpl
-def asgi_wrapper() -> Callable[[Asgi], Asgi]:
+def asgi_wrapper(datasette: Any) -> Callable[[Asgi], Asgi]:
     """Refuse foreign Host headers, cross-origin writes and missing tokens."""
-    return guard.wrap
+
+    def signed(token: str) -> bool:
+        try:
+            datasette.unsign(token, guard.CSRF_FIELD)
+        except BadSignature:
+            return False
+        return True
+
+    return lambda app: guard.wrap(app, signed)
+
+
+@hookimpl(tryfirst=True)
+def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
+    """Answer errors with a plain page and nothing printed to stdout."""
+    from . import errors
+
+    async def inner() -> Any:
+        return await errors.respond(datasette, request, exception)
+
+    return inner
 
 
 @hookimpl

@@ -4,6 +4,11 @@ A loopback bind alone does not stop a web page elsewhere from reaching the
 dashboard through DNS rebinding, so a request must name the address being
 served in its Host header. Any non-loopback bind also needs a random token:
 in the URL once (it is then kept in a cookie), or as a bearer token.
+
+A write (any method but GET, HEAD and OPTIONS) must show it comes from the
+dashboard's own pages: refused when Sec-Fetch-Site says another site, or Origin
+or Referer names another host; with neither header, only a valid CSRF token
+(the signed one of its cookie) lets it through.
 """
 
 import secrets
@@ -16,8 +21,13 @@ from urllib.parse import parse_qs, urlsplit
 
 Scope = MutableMapping[str, Any]
 Asgi = Callable[..., Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 TOKEN_COOKIE = "cs_dashboard_token"
+CSRF_COOKIE = "ds_csrftoken"  # Datasette's asgi-csrf names it so
+CSRF_FIELD = "csrftoken"
+MAX_FORM_BYTES = 64 * 1024
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 
@@ -80,11 +90,94 @@ def _presented_token(scope: Scope, headers: dict[str, str]) -> tuple[str, bool]:
     return (morsel.value if morsel else ""), False
 
 
-def _same_origin(headers: dict[str, str]) -> bool:
-    origin = headers.get("origin")
-    if not origin:
-        return True  # not sent by a browser making a cross-site request
-    return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+def _names_this_host(url: str, headers: dict[str, str]) -> bool:
+    return urlsplit(url).netloc.lower() == headers.get("host", "").lower()
+
+
+def origin_verdict(headers: dict[str, str]) -> bool | None:
+    """Judge a write by the headers a browser adds to say where it comes from.
+
+    Returns:
+        True for the dashboard's own pages, False for any other site, None when
+        the request names no origin at all (then the CSRF token must decide).
+    """
+    if headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site"):
+        return False
+    for name in ("origin", "referer"):
+        if headers.get(name):
+            return _names_this_host(headers[name], headers)
+    return None
+
+
+def token_valid(
+    form_token: str, headers: dict[str, str], verify: Callable[[str], bool]
+) -> bool:
+    """Tell whether the form's CSRF token is the signed one in the request's cookie."""
+    cookie = SimpleCookie()
+    try:
+        cookie.load(headers.get("cookie", ""))
+    except CookieError:
+        return False
+    morsel = cookie.get(CSRF_COOKIE)
+    if not form_token or morsel is None:
+        return False
+    same = secrets.compare_digest(form_token.encode(), morsel.value.encode())
+    return same and verify(form_token)
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive] | None:
+    """Read the whole request body and return it with a receive that replays it.
+
+    Returns:
+        None when the body is larger than any dashboard form.
+    """
+    chunks: list[bytes] = []
+    size, more = 0, True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_FORM_BYTES:
+            return None
+        more = message.get("more_body", False)
+    body, sent = b"".join(chunks), False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
+
+
+async def _proves_token(
+    headers: dict[str, str], receive: Receive, verify: Callable[[str], bool]
+) -> Receive | None:
+    """Check the CSRF token of a write that names no origin.
+
+    Datasette's asgi-csrf lets requests without cookies through; here a write
+    with neither Origin nor Referer must carry the token (form field or
+    x-csrftoken header) that matches its signed cookie.
+
+    Returns:
+        The receive to pass on (the body replayed), or None to refuse.
+    """
+    if token_valid(headers.get("x-csrftoken", ""), headers, verify):
+        return receive
+    kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return None
+    read = await _buffered(receive)
+    if read is None:
+        return None
+    body, replay = read
+    form = parse_qs(body.decode("latin-1"))
+    form_token = (form.get(CSRF_FIELD) or [""])[0]
+    return replay if token_valid(form_token, headers, verify) else None
 
 
 async def _refuse(send: Asgi, status: int, text: str) -> None:
@@ -98,10 +191,15 @@ async def _refuse(send: Asgi, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": text.encode("utf-8")})
 
 
-def wrap(app: Asgi) -> Asgi:
-    """Wrap the Datasette ASGI app with the Host, token and origin checks."""
+def wrap(app: Asgi, verify: Callable[[str], bool]) -> Asgi:
+    """Wrap the Datasette ASGI app with the Host, token and origin checks.
 
-    async def guarded(scope: Scope, receive: Asgi, send: Asgi) -> None:
+    Args:
+        app: Datasette's ASGI app.
+        verify: Tells whether a CSRF token carries Datasette's signature.
+    """
+
+    async def guarded(scope: Scope, receive: Receive, send: Asgi) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
@@ -110,11 +208,14 @@ def wrap(app: Asgi) -> Asgi:
         if not host_allowed(headers.get("host", ""), scope):
             await _refuse(send, 403, "Forbidden: unexpected Host header.\n")
             return
-        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and not _same_origin(
-            headers
-        ):
-            await _refuse(send, 403, "Forbidden: cross-origin request.\n")
-            return
+        if scope["method"] not in SAFE_METHODS:
+            verdict = origin_verdict(headers)
+            if verdict is None:
+                checked = await _proves_token(headers, receive, verify)
+                verdict, receive = checked is not None, checked or receive
+            if not verdict:
+                await _refuse(send, 403, "Forbidden: cross-origin request.\n")
+                return
         if SETTINGS.token is None:
             await app(scope, receive, send)
             return
