@@ -16,8 +16,10 @@ name and `external_id` = the agent's session id, unless a target session is give
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +36,9 @@ CHUNK_BYTES = 1 << 22
 # being kept in memory (Claude Code's file-history snapshots reach hundreds of MB).
 LONG_LINE_BYTES = 1 << 23
 BATCH_ROWS = 5000
+# Log lines stamped outside these bounds are broken (clock resets, corruption).
+EARLIEST_TIMESTAMP = "2015-01-01T00:00:00.000Z"
+MAX_AHEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -757,17 +762,42 @@ WHERE sessions.id = ? AND span.first IS NOT NULL"""
 def normalize_timestamp(value: Any) -> str | None:
     """Return a log timestamp as the stored form (`2026-03-02T10:15:30.123Z`).
 
+    A time before any AI coding agent existed, or later than tomorrow, is a
+    broken line too: stored, it would stretch a session over centuries and
+    make every per-day report walk through them.
+
     Returns:
-        The timestamp, or None when it is not an ISO-8601 instant.
+        The timestamp, or None when it is not a plausible ISO-8601 instant.
     """
     if not isinstance(value, str):
         return None
     if len(value) == 24 and value[10] == "T" and value[23] == "Z" and value[19] == ".":
-        return value
-    try:
-        return clock.to_iso(clock.parse_instant(value))
-    except InvalidInputError:
+        stamp = value
+    else:
+        try:
+            stamp = clock.to_iso(clock.parse_instant(value))
+        except InvalidInputError:
+            return None
+    # Stored timestamps sort as strings, so plain comparisons bound them.
+    if not EARLIEST_TIMESTAMP <= stamp <= _latest_timestamp():
         return None
+    return stamp
+
+
+_latest: dict[tuple[str | None, int], str] = {}
+
+
+def _latest_timestamp() -> str:
+    """Return the latest plausible timestamp: now plus a day.
+
+    Computed once a minute (per pinned `CODESESSION_NOW`), since a log holds
+    hundreds of thousands of lines and a minute's drift is nothing next to a day.
+    """
+    key = (os.environ.get(clock.NOW_ENV), int(time.time()) // 60)
+    if key not in _latest:
+        _latest.clear()
+        _latest[key] = clock.to_iso(clock.now() + MAX_AHEAD)
+    return _latest[key]
 
 
 def since_bound(text: str | None) -> str | None:

@@ -237,11 +237,11 @@ def test_the_progress_bar_shows_only_on_a_terminal(monkeypatch):
 
     from cs_core import importing
 
-    class Terminal(io.StringIO):
+    class Terminal(io.TextIOWrapper):  # has a .buffer, like the real stderr
         def isatty(self) -> bool:
             return True
 
-    screen = Terminal()
+    screen = Terminal(io.BytesIO(), encoding="utf-8")
     monkeypatch.setattr(sys, "stderr", screen)
     with importing._ProgressBar(enabled=True) as progress:
         assert progress is not None

@@ -321,3 +321,72 @@ def test_a_huge_line_without_usage_is_skipped_and_the_next_one_read(
 
     assert report["calls"]["imported"] == 1
     assert calls(cs_home)["msg_L"]["completion_tokens"] == 9
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["0001-01-01T00:00:00.000Z", "2014-12-31T23:59:59.999Z", "2026-06-03T00:00:00Z"],
+    ids=["year-one", "before-2015", "two-days-ahead"],
+)
+def test_implausible_timestamps_are_broken_lines(run_cs, cs_home, tmp_path, stamp):
+    path = tmp_path / "claude" / "projects" / "-x" / "s.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        assistant("msg_bad", output=5, stamp=stamp)
+        + "\n"
+        + assistant("msg_good", output=7, stamp="2026-05-31T10:00:00.000Z")
+        + "\n"
+    )
+    env = {"CODESESSION_NOW": "2026-06-01T00:00:00.000Z"}
+
+    result = run_cs(
+        "import", "claude-code", "--path", str(path.parent), "--json", env=env
+    )
+
+    assert result.exit_code == 0, result.stdout
+    assert result.json["brokenLines"] == 1
+    assert list(calls(cs_home)) == ["msg_good"]
+    started = db(cs_home).execute("SELECT start_time FROM sessions").fetchall()
+    assert [row[0] for row in started] == ["2026-05-31T10:00:00.000Z"]
+
+
+def test_a_timestamp_less_than_a_day_ahead_is_kept(run_cs, cs_home, tmp_path):
+    path = tmp_path / "claude" / "projects" / "-x" / "s.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        assistant("msg_soon", output=5, stamp="2026-06-01T23:00:00Z") + "\n"
+    )
+    env = {"CODESESSION_NOW": "2026-06-01T00:00:00.000Z"}
+
+    result = run_cs(
+        "import", "claude-code", "--path", str(path.parent), "--json", env=env
+    )
+
+    assert result.json["brokenLines"] == 0
+    assert calls(cs_home)["msg_soon"]["timestamp"] == "2026-06-01T23:00:00.000Z"
+
+
+def test_auto_log_skips_implausible_timestamps(run_cs, cs_home, tmp_path, git_repo):
+    import io
+    import sys
+
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(
+        assistant(
+            "msg_old", output=5, stamp="0001-01-01T00:00:00.000Z", cwd=str(git_repo)
+        )
+        + "\n"
+        + assistant("msg_now", output=7, stamp="2026-06-01T00:10:00.000Z")
+        + "\n"
+    )
+    env = {"CODESESSION_NOW": "2026-06-01T00:00:00.000Z"}
+    assert run_cs("start", "work", "--json", cwd=git_repo, env=env).exit_code == 0
+    hook = {"session_id": "s", "transcript_path": str(transcript), "cwd": str(git_repo)}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", io.StringIO(json.dumps(hook)))
+        result = run_cs("auto-log", "--json", cwd=git_repo, env=env)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert list(calls(cs_home)) == ["msg_now"]
+    assert any(w["code"] == "broken_lines" for w in result.json.get("warnings", []))

@@ -201,3 +201,33 @@ def test_an_unreadable_file_is_tried_again_next_time(
     assert first["files"]["skipped"] == 1
     assert second["files"]["read"] == 1
     assert rows(cs_home, ARCHIVED_ID)[0][6] == 2100
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["0001-01-01T00:00:00.000Z", "2014-06-01T00:00:00Z", "2030-01-01T00:00:00.000Z"],
+    ids=["year-one", "before-2015", "years-ahead"],
+)
+def test_implausible_timestamps_are_broken_lines(run_cs, cs_home, home, stamp):
+    total = {"input_tokens": 9000, "output_tokens": 900, "total_tokens": 9900}
+    line = {
+        "timestamp": stamp,
+        "type": "event_msg",
+        "payload": {
+            "type": "token_count",
+            "info": {"total_token_usage": total, "last_token_usage": total},
+        },
+    }
+    with (home / MAIN).open("a", encoding="utf-8") as log:
+        log.write(json.dumps(line) + "\n")
+
+    report = run_import(run_cs, home)
+
+    assert report["brokenLines"] == 2
+    assert [row[0] for row in rows(cs_home, MAIN_ID)] == [
+        f"codex:{MAIN_ID}:1",
+        f"codex:{MAIN_ID}:3",
+        f"codex:{MAIN_ID}:4",
+    ]
+    earliest = db(cs_home).execute("SELECT MIN(start_time) FROM sessions").fetchone()
+    assert earliest[0] >= "2026-"
