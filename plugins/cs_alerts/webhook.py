@@ -24,7 +24,7 @@ class WebhookSink:
     kind = "webhook"
 
     def validate(self, target: str) -> None:
-        """Check that `target` is an absolute http or https URL.
+        """Check that `target` is an absolute http or https URL with a usable port.
 
         Raises:
             InvalidInputError: It is not.
@@ -33,6 +33,14 @@ class WebhookSink:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidInputError(
                 f"webhook URL must start with http:// or https://, not '{target}'"
+            )
+        try:
+            port = parts.port  # a port past 65535 or not a number raises here
+        except ValueError:
+            port = 0
+        if not parts.hostname or port == 0:
+            raise InvalidInputError(
+                f"webhook URL '{target}' needs a host name and a port from 1 to 65535"
             )
 
     def send(self, alert: Mapping[str, Any], config: Mapping[str, Any]) -> None:

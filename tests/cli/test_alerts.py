@@ -119,10 +119,37 @@ def test_add_list_remove(run_cs) -> None:
             ("add", "webhook", "http://h/", "--timeout", "0"),
             "--timeout must be above 0",
         ),
+        (
+            ("add", "webhook", "http://127.0.0.1:99999/"),
+            "webhook URL 'http://127.0.0.1:99999/' needs a host name and a port",
+        ),
+        (
+            ("add", "webhook", "http://127.0.0.1:0/"),
+            "webhook URL 'http://127.0.0.1:0/' needs a host name and a port",
+        ),
+        (
+            ("add", "webhook", "http://127.0.0.1:web/"),
+            "webhook URL 'http://127.0.0.1:web/' needs a host name and a port",
+        ),
+        (
+            ("add", "webhook", "http://:8080/"),
+            "webhook URL 'http://:8080/' needs a host name and a port",
+        ),
         (("remove", "99"), "no alert sink has id 99"),
         (("history", "--limit", "0"), "--limit must be 1 or more"),
     ],
-    ids=["unknown-kind", "terminal", "bad-url", "timeout", "remove-missing", "limit"],
+    ids=[
+        "unknown-kind",
+        "terminal",
+        "bad-url",
+        "timeout",
+        "port-too-big",
+        "port-zero",
+        "port-not-a-number",
+        "no-host",
+        "remove-missing",
+        "limit",
+    ],
 )
 def test_invalid_input(run_cs, argv, message: str) -> None:
     result = run_cs("alerts", *argv, "--json")
