@@ -626,9 +626,9 @@ def render(view: View) -> Any:
         ("Watcher", view.watcher),
     )
     for label, value in rows:
-        grid.add_row(Text(label), Text(value))
+        grid.add_row(Text(label), Text(output.printable(value)))
 
-    title = Text(f"Session #{view.session_id}: {view.name}")
+    title = Text(output.printable(f"Session #{view.session_id}: {view.name}"))
     subtitle = Text("Ctrl+C or cs end finishes the session")
     return Panel(grid, title=title, subtitle=subtitle, title_align="left")
 

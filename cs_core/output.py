@@ -6,10 +6,12 @@ else. rich is imported only for human output (about 40 ms), never for `--json`.
 """
 
 import json
+import re
 import sqlite3
 import sys
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from functools import cache
 from typing import Any
 
 from ._version import __version__
@@ -92,18 +94,32 @@ def _default(value: Any) -> Any:
 
 def emit_json(document: Any, *, indent: int | None = None) -> None:
     """Write one JSON document to stdout."""
-    write_stdout(dumps(document, indent=indent) + "\n")
+    # Raw: JSON escapes C0 controls itself, and C1 ones are valid JSON text.
+    text = dumps(document, indent=indent) + "\n"
+    sys.stdout.buffer.write(text.encode("utf-8", "replace"))
+    sys.stdout.flush()
+
+
+# C0 and C1 control characters but newline and tab: in a session name, an agent
+# name or a file path they could clear the screen or retitle the terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Return text safe for a terminal: control characters as visible escapes."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 def write_stdout(text: str) -> None:
-    """Write text to stdout as UTF-8, whatever the locale."""
-    sys.stdout.buffer.write(text.encode("utf-8", "replace"))
+    """Write human text to stdout as UTF-8, whatever the locale."""
+    sys.stdout.buffer.write(printable(text).encode("utf-8", "replace"))
     sys.stdout.flush()
 
 
 def write_stderr(text: str) -> None:
     """Write a line to stderr as UTF-8, whatever the locale."""
-    sys.stderr.buffer.write((text.rstrip("\n") + "\n").encode("utf-8", "replace"))
+    line = printable(text.rstrip("\n")) + "\n"
+    sys.stderr.buffer.write(line.encode("utf-8", "replace"))
     sys.stderr.flush()
 
 
@@ -114,10 +130,49 @@ def warn(warnings: Iterable[Mapping[str, str]]) -> None:
 
 
 def console(*, stderr: bool = False) -> Any:
-    """Return a rich console for human output; honours NO_COLOR."""
-    from rich.console import Console
+    """Return a rich console for human output; honours NO_COLOR.
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    It writes UTF-8 whatever the locale, reads no markup in the strings it
+    shows (a session named `[red]x` stays that), and shows control characters
+    in them as escapes.
+    """
+    stream = sys.stderr if stderr else sys.stdout
+    return _console_class()(
+        file=_Utf8(stream), highlight=False, soft_wrap=False, markup=False
+    )
+
+
+@cache
+def _console_class() -> Any:
+    from rich.console import Console  # ~40 ms: human output only
+
+    class SafeConsole(Console):
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(printable(text), **kwargs)
+
+    return SafeConsole
+
+
+class _Utf8:
+    """A text stream over another one's bytes, always UTF-8."""
+
+    encoding = "utf-8"
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.buffer.write(text.encode("utf-8", "replace"))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
 
 
 def session_object(row: Row) -> dict[str, Any]:

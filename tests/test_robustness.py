@@ -221,3 +221,16 @@ def test_full_disk_is_a_database_error_and_keeps_rows(
     assert len(stored) == 1 + len(results) - len(failed)
     check = sqlite3.connect(tiny_disk / "home" / "sessions.db")
     assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_human_output_shows_control_characters_as_escapes(git_repo, run_cs) -> None:
+    run_cs("start", "evil\x1b[2Jname [red]x", "--json", cwd=git_repo)
+    run_cs(*CALL[:-1], "--agent", "\x1b]0;PWNED\x07", cwd=git_repo)
+
+    shown = run_cs("list", cwd=git_repo).stdout + run_cs("stats", "--by", "agent").stdout
+
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "\\x1b]0;PWNED\\x07" in shown
+    assert "[red]x" in shown  # markup in a name is text, not a colour
+    listed = run_cs("list", "--json", cwd=git_repo).json
+    assert listed[0]["name"] == "evil\x1b[2Jname [red]x"  # JSON keeps it intact
