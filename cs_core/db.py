@@ -21,10 +21,6 @@ DB_ENV = "CODESESSION_DB_PATH"
 BUSY_TIMEOUT_ENV = "CODESESSION_BUSY_TIMEOUT_MS"
 BUSY_TIMEOUT_MS = 5000
 
-# Writers wait this long in total (busy timeout plus retries) before reporting
-# `database_error`; parallel agents log at the same moment all the time.
-_LOCK_RETRIES = 4
-
 
 def data_home() -> Path:
     """Return the data folder: `CODESESSION_HOME`, else `~/.codesession`."""
@@ -103,9 +99,26 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     if mode != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Turn on WAL, waiting out other processes doing the same on a new file.
+
+    The switch needs the database to itself and SQLite's busy handler does not
+    wait for it, so parallel first runs retry here within the busy timeout.
+    """
+    deadline = time.monotonic() + busy_timeout_ms() / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _make_private(path: Path) -> None:
@@ -163,13 +176,18 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator
 
 
 def _begin(conn: sqlite3.Connection, statement: str) -> None:
-    for attempt in range(_LOCK_RETRIES):
+    """Start a transaction, waiting for the write lock at most the busy timeout.
+
+    SQLite's busy handler does the waiting; a lock refused at once (it happens
+    in WAL mode) is retried until the same deadline.
+    """
+    deadline = time.monotonic() + busy_timeout_ms() / 1000
+    while True:
         try:
             conn.execute(statement)
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() >= deadline:
                 raise database_error(exc) from None
-            if attempt == _LOCK_RETRIES - 1:
-                raise database_error(exc) from None
-            time.sleep(0.05 * (attempt + 1))
+            time.sleep(0.02)
