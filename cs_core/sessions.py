@@ -105,20 +105,38 @@ def find_session(
 ) -> sqlite3.Row:
     """Return the session a command acts on.
 
-    `-s ID` first, then `CODESESSION_SESSION`, then the active session of the
-    scope. Never another project's session by guesswork.
+    `-s ID` first, then the active session of the scope, then
+    `CODESESSION_SESSION` (so a value left in a shell never beats the session
+    that is running here). Never another project's session by guesswork.
 
     Raises:
         SessionNotFoundError: The named session does not exist.
         NoActiveSessionError: Nothing named and no active session in this scope.
     """
-    explicit = session_id if session_id is not None else os.environ.get(SESSION_ENV)
-    if explicit is not None and explicit != "":
-        return get_session(conn, parse_session_id(explicit))
+    if session_id is not None and str(session_id) != "":
+        return get_session(conn, parse_session_id(session_id))
     active = active_in_scope(conn, scope.scope)
     if active is not None:
         return active
+    named = os.environ.get(SESSION_ENV, "")
+    if named:
+        return get_session(conn, parse_session_id(named))
     raise _no_active_session(conn, scope)
+
+
+def require_active(session: sqlite3.Row) -> sqlite3.Row:
+    """Return the session if it is still active.
+
+    Raises:
+        InvalidInputError: It has ended: calls and notes would change a closed
+            record behind its summary.
+    """
+    if session["status"] != "active":
+        raise InvalidInputError(
+            f"session #{session['id']} '{session['name']}' has ended",
+            hint="Start a new session, or pass the id of an active one with -s.",
+        )
+    return session
 
 
 def _no_active_session(conn: sqlite3.Connection, scope: Scope) -> NoActiveSessionError:

@@ -15,6 +15,8 @@ MAX_LIMIT = 1_000_000_000
 JsonFlag = Annotated[
     bool, Parameter(name="--json", help="Print one JSON document on stdout.")
 ]
+# Free text (names, notes) may start with "-", like a Markdown bullet.
+FreeText = Annotated[str, Parameter(allow_leading_hyphen=True)]
 SessionOption = Annotated[
     str | None,
     Parameter(

@@ -11,7 +11,9 @@ from . import JsonFlag, SessionOption, emit, open_db
 
 def end(
     *,
-    notes: Annotated[str | None, Parameter(name=["--notes", "-n"])] = None,
+    notes: Annotated[
+        str | None, Parameter(name=["--notes", "-n"], allow_leading_hyphen=True)
+    ] = None,
     session: SessionOption = None,
     json: JsonFlag = False,
 ) -> None:

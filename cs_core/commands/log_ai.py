@@ -11,7 +11,7 @@ from cyclopts import Parameter
 from .. import budgets, output
 from ..calls import CallInput, Logged, log_call
 from ..pricing import load_price_book
-from ..sessions import find_session, resolve_scope
+from ..sessions import find_session, require_active, resolve_scope
 from . import JsonFlag, SessionOption, emit, open_db
 
 AGENT_ENV = "CODESESSION_AGENT_NAME"
@@ -37,7 +37,7 @@ def log_ai(
         Parameter(name="--cache-write-1h-tokens", allow_leading_hyphen=True),
     ] = None,
     reasoning_tokens: Count = None,
-    agent: str | None = None,
+    agent: Annotated[str | None, Parameter(allow_leading_hyphen=True)] = None,
     session: SessionOption = None,
     allow_unpriced: bool = False,
     json: JsonFlag = False,
@@ -61,7 +61,7 @@ def log_ai(
         json: Print one JSON document on stdout.
     """
     conn = open_db()
-    target = find_session(conn, session, resolve_scope())
+    target = require_active(find_session(conn, session, resolve_scope()))
     call = CallInput(
         provider=provider,
         model=model,

@@ -1,12 +1,12 @@
 """`cs note`: add a timestamped annotation to the active session."""
 
 from .. import output
-from ..sessions import add_note, find_session, resolve_scope
-from . import JsonFlag, SessionOption, emit, open_db
+from ..sessions import add_note, find_session, require_active, resolve_scope
+from . import FreeText, JsonFlag, SessionOption, emit, open_db
 
 
 def note(
-    message: str, *, session: SessionOption = None, json: JsonFlag = False
+    message: FreeText, *, session: SessionOption = None, json: JsonFlag = False
 ) -> None:
     """Add a timestamped note to the active session.
 
@@ -16,7 +16,7 @@ def note(
         json: Print one JSON document on stdout.
     """
     conn = open_db()
-    target = find_session(conn, session, resolve_scope())
+    target = require_active(find_session(conn, session, resolve_scope()))
     row = add_note(conn, target, message)
     payload = output.note_object(row)
     emit(payload, json, lambda: output.write_stdout(f"Noted: {row['message']}\n"))

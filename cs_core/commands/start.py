@@ -5,11 +5,11 @@ from typing import Annotated
 from cyclopts import Parameter
 
 from ..sessions import resolve_scope, start_session
-from . import JsonFlag, emit, open_db
+from . import FreeText, JsonFlag, emit, open_db
 
 
 def start(
-    name: str,
+    name: FreeText,
     *,
     json: JsonFlag = False,
     resume: bool = False,

@@ -106,3 +106,29 @@ def test_core_workflow(repo: Path, run_cs) -> None:
         "claude-sonnet-4", "deepseek-v3", "gemini-2.5-pro",
     ):  # fmt: skip
         assert key in prices.json["models"]
+
+
+def test_notes_and_names_may_start_with_a_dash(git_repo, run_cs) -> None:
+    started = run_cs("start", "- refactor", "--json", cwd=git_repo)
+    noted = run_cs("note", "- fixed the bug", "--json", cwd=git_repo)
+    ended = run_cs("end", "-n", "- all done", "--json", cwd=git_repo)
+
+    assert started.json["name"] == "- refactor"
+    assert noted.json["message"] == "- fixed the bug"
+    assert ended.json["notes"] == "- all done"
+
+
+def test_an_ended_session_takes_no_more_calls(git_repo, run_cs) -> None:
+    run_cs("start", "first", "--json", cwd=git_repo)
+    run_cs("end", "--json", cwd=git_repo)
+    run_cs("start", "second", "--json", cwd=git_repo)
+
+    explicit = run_cs("log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "5", "-c", "1",
+                      "-s", "1", "--json", cwd=git_repo)  # fmt: skip
+    stale_env = run_cs("log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "5", "-c", "1",
+                       "--json", cwd=git_repo, env={"CODESESSION_SESSION": "1"})  # fmt: skip
+
+    assert explicit.json["error"]["code"] == "invalid_input"
+    assert "has ended" in explicit.json["error"]["message"]
+    # A CODESESSION_SESSION left in the shell never beats the session running here.
+    assert stale_env.json["session"]["id"] == 2
