@@ -72,13 +72,13 @@ def connect(path: Path | None = None, *, migrate: bool = True) -> sqlite3.Connec
             locked beyond the timeout.
     """
     path = path or db_path()
-    ensure_private_dir(path.parent)
-    new = not path.exists()
     try:
+        ensure_private_dir(path.parent)
+        new = not path.exists()
         conn = sqlite3.connect(
             path, timeout=busy_timeout_ms() / 1000, isolation_level=None
         )
-    except sqlite3.Error as exc:
+    except (OSError, sqlite3.Error) as exc:
         raise DatabaseError(f"cannot open database {path}: {exc}") from None
     if new:
         _make_private(path)
@@ -90,7 +90,33 @@ def connect(path: Path | None = None, *, migrate: bool = True) -> sqlite3.Connec
             ensure_schema(conn)
     except sqlite3.Error as exc:
         conn.close()
-        raise database_error(exc, path) from None
+        unwritable = any(word in str(exc) for word in ("readonly", "unable to open"))
+        readable = _read_only(path) if unwritable else None
+        if readable is None:
+            raise database_error(exc, path) from None
+        return readable
+    return conn
+
+
+def _read_only(path: Path) -> sqlite3.Connection | None:
+    """Open a database that may not be written (a read-only folder) for reading.
+
+    Reports and exports still work; any write then fails as `database_error`.
+    `immutable` lets SQLite read a WAL database without creating its shared
+    memory file, which a read-only folder cannot hold.
+    """
+    from .migrations import MIGRATIONS
+
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error:
+        return None
+    if current < len(MIGRATIONS):  # it would need a migration it cannot get
+        conn.close()
+        return None
     return conn
 
 

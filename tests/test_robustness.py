@@ -3,6 +3,7 @@
 Each gives a clear error with its code and leaves existing data untouched.
 """
 
+import gc
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -127,20 +129,22 @@ def test_version_and_help_create_nothing(run_cs, cs_home) -> None:
 @pytest.fixture
 def shared_tmp():
     """A folder an unprivileged user can enter (pytest's tmp_path is 0700)."""
-    base = Path("/tmp") / f"cs-unpriv-{os.getpid()}-{threading.get_ident()}"
-    base.mkdir(mode=0o755)
+    base = Path(tempfile.mkdtemp(prefix="cs-unpriv-", dir="/tmp"))
     base.chmod(0o755)
     yield base
     shutil.rmtree(base, ignore_errors=True)
 
 
 def as_nobody(argv: list[str], home: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """Run cs as an unprivileged user (root ignores file modes)."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to drop privileges")
+    drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if subprocess.run([*drop, sys.executable, "-c", "pass"]).returncode != 0:
+        pytest.skip("this Python is not reachable by an unprivileged user")
     env = {**os.environ, "CODESESSION_HOME": str(home), "HOME": str(cwd)}
     return subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-         sys.executable, "-m", "cs_core", *argv],
+        [*drop, sys.executable, "-m", "cs_core", *argv],
         cwd=cwd, env=env, capture_output=True, timeout=60,
     )  # fmt: skip
 
@@ -160,25 +164,41 @@ def test_read_only_data_folder_as_unprivileged_user(shared_tmp: Path) -> None:
     assert b"Traceback" not in result.stderr
 
 
-def test_read_only_database_keeps_its_rows(
-    shared_tmp: Path, run_cs, monkeypatch
-) -> None:
-    home = shared_tmp / "home"
-    work = shared_tmp / "work"
-    work.mkdir(mode=0o777)
-    work.chmod(0o777)
+@pytest.fixture
+def read_only_home(shared_tmp: Path, git_repo: Path, run_cs, monkeypatch):
+    """A data folder with one session and call, then remounted read-only: even
+    root cannot write it, so no privileges need dropping."""
+    home = shared_tmp / "ro-home"
+    home.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(home)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     monkeypatch.setenv("CODESESSION_HOME", str(home))
-    run_cs("start", "mine", "--json", cwd=work)
-    run_cs(*CALL, cwd=work)
-    home.chmod(0o755)
-    (home / "sessions.db").chmod(0o644)
-    before = digest(home / "sessions.db")
+    run_cs("start", "mine", "--json", cwd=git_repo)
+    run_cs(*CALL, cwd=git_repo)
+    gc.collect()  # close the in-process commands' connections, or the remount waits
+    subprocess.run(["mount", "-o", "remount,ro", str(home)], check=True)
+    yield home
+    subprocess.run(["umount", "-l", str(home)], check=False)
 
-    result = as_nobody([*CALL], home, work)
 
-    assert result.returncode == 1
-    assert json.loads(result.stdout)["error"]["code"] == "database_error"
-    assert digest(home / "sessions.db") == before
+def test_read_only_database_keeps_its_rows(read_only_home, git_repo, run_cs) -> None:
+    before = digest(read_only_home / "sessions.db")
+
+    logged = run_cs(*CALL, cwd=git_repo)
+    noted = run_cs("note", "x", "--json", cwd=git_repo)
+    status = run_cs("status", "--json", cwd=git_repo)
+    exported = run_cs("export", "--format", "csv", cwd=git_repo)
+
+    assert logged.json["error"]["code"] == "database_error"
+    assert noted.json["error"]["code"] == "database_error"
+    assert digest(read_only_home / "sessions.db") == before
+    # Reading still works from a folder that cannot be written.
+    assert status.json.get("aiTokens") == 15, status.stdout
+    assert exported.stdout.startswith("id,name,status")
 
 
 @pytest.fixture
@@ -227,7 +247,9 @@ def test_human_output_shows_control_characters_as_escapes(git_repo, run_cs) -> N
     run_cs("start", "evil\x1b[2Jname [red]x", "--json", cwd=git_repo)
     run_cs(*CALL[:-1], "--agent", "\x1b]0;PWNED\x07", cwd=git_repo)
 
-    shown = run_cs("list", cwd=git_repo).stdout + run_cs("stats", "--by", "agent").stdout
+    shown = (
+        run_cs("list", cwd=git_repo).stdout + run_cs("stats", "--by", "agent").stdout
+    )
 
     assert "\x1b" not in shown and "\x07" not in shown
     assert "\\x1b]0;PWNED\\x07" in shown
