@@ -183,9 +183,9 @@ def report(exc: CsError, json_mode: bool) -> int:
             extra.setdefault("hint", exc.hint)
         output.emit_json(output.error_document(exc.code, exc.message, extra))
     else:
-        output.write_stderr(f"Error: {exc.message}")
-        if exc.hint:
-            output.write_stderr(exc.hint)
+        # One line (the contract); the hint, when there is one, ends it.
+        hint = f". {exc.hint}" if exc.hint else ""
+        output.write_stderr(f"Error: {exc.message}{hint}")
     return 1
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import output
+from .errors import InvalidInputError
 from .sessions import session_detail
 from .stats import Period
 
@@ -87,6 +88,11 @@ def open_target(path: str | None) -> Iterator[IO[str]]:
         with temp.open("w", encoding="utf-8", newline="") as stream:
             yield stream
         os.replace(temp, target)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="Name a file in a folder that exists and is writable.",
+        ) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()

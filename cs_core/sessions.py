@@ -38,7 +38,12 @@ class Scope(NamedTuple):
 
 def resolve_scope(cwd: str | None = None) -> Scope:
     """Return the scope of `cwd`: its VCS top level, else the folder itself."""
-    here = os.path.realpath(cwd or os.getcwd())
+    try:
+        here = os.path.realpath(cwd or os.getcwd())
+    except FileNotFoundError:
+        raise InvalidInputError(
+            "the current folder no longer exists", hint="cd into an existing folder."
+        ) from None
     for backend in plugins.vcs_backends():
         info: RepoInfo | None = plugins.call_plugin(
             backend.name, backend.find_root, path=here

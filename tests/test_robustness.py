@@ -256,3 +256,19 @@ def test_human_output_shows_control_characters_as_escapes(git_repo, run_cs) -> N
     assert "[red]x" in shown  # markup in a name is text, not a colour
     listed = run_cs("list", "--json", cwd=git_repo).json
     assert listed[0]["name"] == "evil\x1b[2Jname [red]x"  # JSON keeps it intact
+
+
+def test_errors_outside_git_and_outside_any_folder(tmp_path, run_cs) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+
+    to_a_folder = run_cs(
+        "export", "--format", "csv", "--output", str(tmp_path), "--json"
+    )
+    to_nowhere = run_cs("export", "--output", str(tmp_path / "no" / "x.csv"), "--json")
+    human = run_cs("export", "--output", str(tmp_path / "no" / "x.csv"))
+
+    assert to_a_folder.json["error"]["code"] == "invalid_input"
+    assert to_nowhere.json["error"]["code"] == "invalid_input"
+    assert human.stderr.count("\n") == 1  # one line, the hint included
+    assert human.stderr.startswith("Error: cannot write ")

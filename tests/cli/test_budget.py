@@ -237,9 +237,10 @@ def test_check_human_output(run_cs, repo: Path) -> None:
     result = run_cs("budget", "check", cwd=repo, env={"CODESESSION_NOW": NOW})
 
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[0] == (
-        "Error: daily budget exceeded: $1.10 spent of $1.00"
+    assert result.stderr.splitlines()[0].startswith(
+        "Error: daily budget exceeded: $1.10 spent of $1.00. "
     )
+    assert len(result.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize(
