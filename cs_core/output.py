@@ -291,8 +291,13 @@ def session_document(
     document["agents"] = sorted({c["agent_name"] for c in calls if c["agent_name"]})
     document["aiUsage"] = [call_object(call) for call in calls]
     document["annotations"] = [note_object(note) for note in detail["notes"]]
+    # Nothing could observe them (no repository, git unavailable): unknown, not [].
     if files:
-        document["files"] = [file_object(row) for row in detail["files"]]
+        observed = session["files_changed"] is not None or detail["files"]
+        files_found = [file_object(row) for row in detail["files"]]
+        document["files"] = files_found if observed else None
     if commits:
-        document["commits"] = [commit_object(row) for row in detail["commits"]]
+        observed = session["commits"] is not None or detail["commits"]
+        commits_found = [commit_object(row) for row in detail["commits"]]
+        document["commits"] = commits_found if observed else None
     return document

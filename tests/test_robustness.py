@@ -258,7 +258,7 @@ def test_human_output_shows_control_characters_as_escapes(git_repo, run_cs) -> N
     assert listed[0]["name"] == "evil\x1b[2Jname [red]x"  # JSON keeps it intact
 
 
-def test_errors_outside_git_and_outside_any_folder(tmp_path, run_cs) -> None:
+def test_export_paths_that_cannot_be_written(tmp_path, run_cs) -> None:
     gone = tmp_path / "gone"
     gone.mkdir()
 

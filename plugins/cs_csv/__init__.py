@@ -53,7 +53,7 @@ def cell(key: str, value: Any) -> str:
         return format(Decimal(repr(value)), "f")
     if isinstance(value, list):
         # Arrays of objects (calls, commits) become their count; names are joined.
-        if all(isinstance(item, str) for item in value):
+        if value and all(isinstance(item, str) for item in value):
             value = "; ".join(value)
         else:
             value = len(value)

@@ -199,7 +199,13 @@ class GitBackend:
     def _head_sha(self, root: str) -> str | None:
         """Return HEAD's full hash, or None when no commit exists yet."""
         code, out = self._git(
-            root, "rev-parse", "-q", "--verify", "HEAD", ok_codes=(0, 1)
+            # ^{commit}: a HEAD naming a missing object is no commit at all.
+            root,
+            "rev-parse",
+            "-q",
+            "--verify",
+            "HEAD^{commit}",
+            ok_codes=(0, 1),
         )
         sha = changes.decode(out).strip()
         return sha if code == 0 and _OBJECT_NAME.fullmatch(sha) else None

@@ -173,11 +173,13 @@ def test_b16a_outside_git_fields_are_unknown(tmp_path: Path, run_cs) -> None:
     )
     assert started["directory"] == str(plain.resolve())
     assert elsewhere.json["error"]["code"] == "no_active_session"
-    assert (ended["filesChanged"], ended["commits"], ended["aiCost"]) == (
+    # Nothing could observe files or commits: unknown, never a made-up 0 or [].
+    assert (ended["filesChanged"], ended["commits"], ended["files"]) == (
         None,
-        [],
-        0.35,
+        None,
+        None,
     )
+    assert ended["aiCost"] == 0.35
 
 
 def test_b16a_without_git_on_path(git_repo: Path, tmp_path: Path) -> None:
