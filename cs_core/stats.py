@@ -145,7 +145,6 @@ _KEYS = {
     "model": "u.model",
     "provider": "u.provider",
     "agent": "COALESCE(u.agent_name, '(none)')",
-    "project": "COALESCE(s.project_root, s.git_root, s.working_directory)",
 }
 
 
@@ -175,33 +174,59 @@ def breakdown(
     ]
 
 
+_PROJECT = "COALESCE(s.project_root, s.git_root, s.working_directory)"
 # Projects over all time add up the sessions' running sums: grouping a million
 # calls on a key read through a join sorts them all (about 10x slower).
-_PROJECTS_ALL_TIME = """SELECT COALESCE(s.project_root, s.git_root, s.working_directory)
-        AS key,
+_PROJECTS_ALL_TIME = f"""SELECT {_PROJECT} AS key,
     COALESCE(SUM(s.ai_cost), 0) AS cost,
     COALESCE(SUM(s.ai_tokens), 0) AS tokens,
-    SUM(c.calls) AS calls,
+    COALESCE(SUM(c.calls), 0) AS calls,
     COUNT(*) AS sessions,
     COALESCE(SUM(n.unpriced), 0) AS unpriced_calls
 FROM sessions s
-JOIN (SELECT session_id, COUNT(*) AS calls FROM ai_usage GROUP BY session_id) c
+LEFT JOIN (SELECT session_id, COUNT(*) AS calls FROM ai_usage GROUP BY session_id) c
     ON c.session_id = s.id
 LEFT JOIN (SELECT session_id, COUNT(*) AS unpriced FROM ai_usage
            WHERE cost IS NULL GROUP BY session_id) n ON n.session_id = s.id
 GROUP BY key ORDER BY cost DESC, key"""
 
 
-def _by_key(conn: sqlite3.Connection, by: str, period: Period) -> list[sqlite3.Row]:
-    if by == "project" and period.start is None and period.end is None:
-        return conn.execute(_PROJECTS_ALL_TIME).fetchall()
-    join = "JOIN sessions s ON s.id = u.session_id" if by == "project" else ""
+def _by_key(conn: sqlite3.Connection, by: str, period: Period) -> list[Any]:
+    if by == "project":
+        return _by_project(conn, period)
     where, params = period.calls_where("u.timestamp")
     return conn.execute(
-        f"""SELECT {_KEYS[by]} AS key, {_TOTALS} FROM ai_usage u {join}
+        f"""SELECT {_KEYS[by]} AS key, {_TOTALS} FROM ai_usage u
         WHERE {where} GROUP BY key ORDER BY cost DESC, key""",
         params,
     ).fetchall()
+
+
+def _by_project(conn: sqlite3.Connection, period: Period) -> list[Any]:
+    """Spend per project, counting every session of the project in the period,
+    those without AI calls too (B13: a project is its sessions, not its calls)."""
+    if period.start is None and period.end is None:
+        return conn.execute(_PROJECTS_ALL_TIME).fetchall()
+    where, params = period.calls_where("u.timestamp")
+    spent = {
+        row["key"]: dict(row)
+        for row in conn.execute(
+            f"""SELECT {_PROJECT} AS key, {_TOTALS} FROM ai_usage u
+            JOIN sessions s ON s.id = u.session_id WHERE {where} GROUP BY key""",
+            params,
+        )
+    }
+    where, params = period.sessions_where()
+    zero = {"cost": 0, "tokens": 0, "calls": 0, "unpriced_calls": 0}
+    rows = [
+        {**zero, **spent.get(key, {}), "key": key, "sessions": count}
+        for key, count in conn.execute(
+            f"SELECT {_PROJECT} AS key, COUNT(*) FROM sessions s WHERE {where}"
+            " GROUP BY key",
+            params,
+        )
+    ]
+    return sorted(rows, key=lambda row: (-row["cost"], row["key"]))
 
 
 def _by_day(

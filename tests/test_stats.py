@@ -69,6 +69,11 @@ def plain(conn: sqlite3.Connection, key: str, tz: str) -> dict:
         g["tokens"] += row["tokens"]
         g["calls"] += 1
         g["s"].add(row["session_id"])
+    if key == "project":  # every session of a project counts, calls or not
+        for sid, project in conn.execute("SELECT id, project_root FROM sessions"):
+            groups.setdefault(
+                project, {"cost": 0.0, "tokens": 0, "calls": 0, "s": set()}
+            )["s"].add(sid)
     return {
         k: (round(v["cost"], 10), v["tokens"], v["calls"], len(v["s"]))
         for k, v in groups.items()
@@ -91,6 +96,8 @@ def test_breakdowns_match_a_plain_reading(history, key, tz, period) -> None:
         history.execute(
             "DELETE FROM ai_usage WHERE timestamp < ? OR timestamp >= ?", where
         )
+        # Sessions that began after the period were never in it.
+        history.execute("DELETE FROM sessions WHERE start_time >= ?", (period.end,))
         expected = plain(history, key, tz)
     got = {r["key"]: (r["cost"], r["tokens"], r["calls"], r["sessions"]) for r in rows}
     assert got == expected

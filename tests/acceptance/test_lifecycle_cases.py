@@ -152,7 +152,9 @@ def test_b13_worktrees_are_separate_scopes_of_one_project(worktrees, run_cs) -> 
     assert [c["message"] for c in main["commits"]] == ["main: m"]
     assert [f["filePath"] for f in main["files"]] == ["m.txt"]
     assert main["aiCost"] == 0
-    assert [(p["key"], p["cost"]) for p in projects] == [(str(app), 0.35)]
+    assert [(p["key"], p["cost"], p["sessions"]) for p in projects] == [
+        (str(app), 0.35, 2)
+    ]
     assert {s["projectRoot"] for s in listed} == {str(app)}
 
 

@@ -67,6 +67,12 @@ def test_csv_neutralises_formula_cells(start: str) -> None:
     assert cs_csv.cell("name", f"{start}cmd") == f"'{start}cmd"
 
 
+def test_csv_counts_nothing_as_zero() -> None:
+    assert cs_csv.cell("commits", []) == "0"
+    assert cs_csv.cell("aiUsage", []) == "0"
+    assert cs_csv.cell("agents", []) == ""
+
+
 def test_csv_unknown_cost_is_an_empty_cell() -> None:
     assert cs_csv.cell("cost", None) == ""
     assert cs_csv.cell("cost", 0.0) == "0.0"
