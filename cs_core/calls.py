@@ -16,7 +16,7 @@ from .errors import InvalidInputError, MissingTokensError, UnknownModelError
 from .models import Cost, Usage
 from .pricing import PriceBook, Resolved
 from .sessions import touch
-from .text import clean, clean_optional
+from .text import clean
 
 MAX_TOKENS = 2**63 - 1
 MAX_PROVIDER_CHARS = 100
@@ -100,6 +100,20 @@ def parse_cost(value: Any) -> Decimal | None:
     if cost > Decimal(10) ** 12:
         raise InvalidInputError(f"cost {text} is not a plausible amount in USD")
     return cost
+
+
+def _parse_agent(value: str | None) -> str | None:
+    """An agent name without surrounding space; none when empty.
+
+    Raises:
+        InvalidInputError: Longer than a model name may be.
+    """
+    text = clean(value or "").strip()
+    if len(text) > MAX_MODEL_CHARS:
+        raise InvalidInputError(
+            f"agent name is longer than {MAX_MODEL_CHARS} characters"
+        )
+    return text or None
 
 
 def _parse_name(value: str, what: str, limit: int) -> str:
@@ -361,7 +375,7 @@ def _row_values(
         None if estimated else usage.completion_tokens,
         None if cost is None else float(cost),
         call.timestamp or clock.now_iso(),
-        clean_optional(call.agent_name),
+        _parse_agent(call.agent_name),
         usage.cache_read_tokens,
         usage.cache_write_tokens,
         usage.cache_write_1h_tokens,

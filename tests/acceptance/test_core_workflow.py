@@ -132,3 +132,26 @@ def test_an_ended_session_takes_no_more_calls(git_repo, run_cs) -> None:
     assert "has ended" in explicit.json["error"]["message"]
     # A CODESESSION_SESSION left in the shell never beats the session running here.
     assert stale_env.json["session"]["id"] == 2
+
+
+@pytest.mark.parametrize(
+    ("agent", "stored"),
+    [("", None), ("  bot  ", "bot"), ("bot", "bot")],
+    ids=["empty", "padded", "plain"],
+)
+def test_agent_names_are_trimmed_and_empty_means_none(git_repo, run_cs, agent, stored):
+    run_cs("start", "agents", "--json", cwd=git_repo)
+
+    result = run_cs("log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "5", "-c", "1",
+                    "--agent", agent, "--json", cwd=git_repo)  # fmt: skip
+
+    assert result.json["logged"]["agentName"] == stored
+
+
+def test_an_agent_name_longer_than_200_characters_is_refused(git_repo, run_cs):
+    run_cs("start", "agents", "--json", cwd=git_repo)
+
+    result = run_cs("log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "5", "-c", "1",
+                    "--agent", "x" * 201, "--json", cwd=git_repo)  # fmt: skip
+
+    assert result.json["error"]["code"] == "invalid_input"
