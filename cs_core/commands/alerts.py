@@ -6,7 +6,7 @@ from cyclopts import App, Parameter
 
 from .. import budgets, output
 from ..errors import InvalidInputError
-from . import JsonFlag, emit, open_db
+from . import JsonFlag, emit, open_db, parse_limit
 
 app = App(
     name="alerts", help="Configure where budget alerts go; list those that fired."
@@ -76,7 +76,7 @@ def remove(sink_id: int, /, *, json: JsonFlag = False) -> None:
 @app.command(name="history")
 def history(
     *,
-    limit: Annotated[int | None, Parameter(name=["--limit", "-l"])] = None,
+    limit: Annotated[str | None, Parameter(name=["--limit", "-l"])] = None,
     json: JsonFlag = False,
 ) -> None:
     """List the alerts that fired, newest first, and where each was delivered.
@@ -85,9 +85,8 @@ def history(
         limit: Show at most this many.
         json: Print one JSON document on stdout.
     """
-    if limit is not None and limit < 1:
-        raise InvalidInputError(f"--limit must be 1 or more, not {limit}")
-    alerts = budgets.history(open_db(), limit)
+    count = None if limit is None else parse_limit(limit, "--limit")
+    alerts = budgets.history(open_db(), count)
     emit({"alerts": alerts}, json, lambda: _print_history(alerts))
 
 

@@ -22,6 +22,7 @@ def export(
     project: str | None = None,
     output_file: Annotated[str | None, Parameter(name=["--output", "-o"])] = None,
     excel: bool = False,
+    timezone: str | None = None,
     json: JsonFlag = False,
 ) -> None:
     """Export sessions (newest first), or one row per AI call with --calls.
@@ -35,6 +36,8 @@ def export(
         project: Only sessions of this repository or folder.
         output_file: Write to this file instead of stdout.
         excel: For spreadsheets: a byte-order mark and CRLF line ends.
+        timezone: Time zone of --since/--until dates (default: $CODESESSION_TZ,
+            $TZ, the system's).
         json: With --output, print a JSON summary of what was written.
     """
     formats = plugins.output_formats()
@@ -43,6 +46,7 @@ def export(
         names = ", ".join(sorted(formats.items)) or "none"
         raise InvalidInputError(f"unknown export format '{format}'; available: {names}")
     count = None if limit is None else parse_limit(limit, "--limit")
+    clock.set_zone(timezone)
     zone, _ = clock.display_zone()
     where, params = session_filter(make_period(since, until, False, zone), project)
     conn = open_db()

@@ -17,6 +17,7 @@ def list_sessions(
     until: str | None = None,
     project: str | None = None,
     status: str | None = None,
+    timezone: str | None = None,
     json: JsonFlag = False,
 ) -> None:
     """List the latest sessions, newest first.
@@ -27,9 +28,12 @@ def list_sessions(
         until: Sessions started up to this date (inclusive) or instant.
         project: Only sessions of this repository or folder.
         status: Only sessions in this status: active or completed.
+        timezone: Time zone of --since/--until dates (default: $CODESESSION_TZ,
+            $TZ, the system's).
         json: Print a JSON array of session objects.
     """
     conn = open_db()
+    clock.set_zone(timezone)
     rows = conn.execute(*_query(limit, since, until, project, status)).fetchall()
     sessions = [output.session_object(row) for row in rows]
     if json:

@@ -40,6 +40,7 @@ CALL_COLUMNS = (
     "tokens", "cost", "costSource", "estimated",
 )  # fmt: skip
 _MONEY = {"aiCost", "cost"}
+_NAME_LISTS = {"agents"}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -52,11 +53,8 @@ def cell(key: str, value: Any) -> str:
     if key in _MONEY:
         return format(Decimal(repr(value)), "f")
     if isinstance(value, list):
-        # Arrays of objects (calls, commits) become their count; names are joined.
-        if value and all(isinstance(item, str) for item in value):
-            value = "; ".join(value)
-        else:
-            value = len(value)
+        # Names are joined; arrays of objects (calls, commits) become their count.
+        value = "; ".join(value) if key in _NAME_LISTS else len(value)
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 

@@ -136,7 +136,7 @@ def test_add_list_remove(run_cs) -> None:
             "webhook URL 'http://:8080/' needs a host name and a port",
         ),
         (("remove", "99"), "no alert sink has id 99"),
-        (("history", "--limit", "0"), "--limit must be 1 or more"),
+        (("history", "--limit", "0"), "--limit must be a whole number from 1"),
     ],
     ids=[
         "unknown-kind",
