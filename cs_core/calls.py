@@ -7,13 +7,14 @@ and are checked here, so every way in gets the same rules: integers from 0 to
 
 import sqlite3
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from . import budgets, clock, events
 from .db import transaction
 from .errors import InvalidInputError, MissingTokensError, UnknownModelError
 from .models import Cost, Usage
+from .output import round_usd
 from .pricing import PriceBook, Resolved
 from .sessions import touch
 from .text import clean
@@ -286,16 +287,15 @@ def log_call(
     usage = build_usage(call)
     manual = parse_cost(call.cost)
     logged = price_call(book, usage, call)
-    source = book.source_for(usage.provider)
-    if _only_total(usage):
-        tokens = usage.total_tokens or 0
-    else:
-        tokens = usage.total_tokens or source.total_tokens(usage)
+    # A total given is stored as given (B04); otherwise the parts add up to it.
+    tokens = usage.total_tokens
+    if tokens is None:
+        tokens = book.source_for(usage.provider).total_tokens(usage)
     if tokens > MAX_TOKENS:
         raise InvalidInputError(f"the call's {tokens} tokens are more than 2^63 - 1")
     cost = _stored_cost(manual if manual is not None else logged.priced)
-    values = _row_values(session["id"], call, usage, logged, tokens, cost, manual)
-    stamp = values[8]
+    stamp = call.timestamp or clock.now_iso()
+    values = _row_values(session["id"], call, usage, logged, tokens, cost, stamp)
     with transaction(conn):
         _check_session_room(conn, session["id"], tokens)
         cursor = conn.execute(_INSERT, values)
@@ -321,9 +321,7 @@ def _stored_cost(cost: Decimal | Cost | None) -> Decimal | None:
     exactly the total shown."""
     if cost is None:
         return None
-    amount = cost.cost_usd if isinstance(cost, Cost) else cost
-    with localcontext(prec=60):
-        return amount.quantize(Decimal("1e-10"), rounding=ROUND_HALF_EVEN)
+    return round_usd(cost.cost_usd if isinstance(cost, Cost) else cost)
 
 
 def _check_session_room(conn: sqlite3.Connection, session_id: int, tokens: int) -> None:
@@ -353,13 +351,13 @@ def _row_values(
     logged: Logged,
     tokens: int,
     cost: Decimal | None,
-    manual: Decimal | None,
+    stamp: str,
 ) -> tuple[Any, ...]:
     resolved, priced = logged.resolved, logged.priced
     # Known models are stored under their canonical id; unknown ones as given.
     model = resolved.model if resolved else usage.model
     cost_source: str | None = None
-    if manual is not None:
+    if call.cost is not None:
         cost_source = "manual"
     elif resolved and priced:
         cost_source = resolved.source
@@ -374,7 +372,7 @@ def _row_values(
         None if estimated else usage.prompt_tokens,
         None if estimated else usage.completion_tokens,
         None if cost is None else float(cost),
-        call.timestamp or clock.now_iso(),
+        stamp,
         _parse_agent(call.agent_name),
         usage.cache_read_tokens,
         usage.cache_write_tokens,

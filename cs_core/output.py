@@ -28,11 +28,15 @@ def money(value: Any) -> float | None:
     if value is None:
         return None
     amount = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    return float(round_usd(amount)) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def round_usd(amount: Decimal) -> Decimal:
+    """Round USD to 1e-10, half to even: how costs are stored and shown."""
     # Enough digits for the largest cost a valid call can reach (2^63 tokens at
     # the highest rate) to keep ten decimals.
     with localcontext(prec=60):
-        rounded = amount.quantize(_TEN_DIGITS, rounding=ROUND_HALF_EVEN)
-    return float(rounded) + 0.0  # + 0.0 turns -0.0 into 0.0
+        return amount.quantize(_TEN_DIGITS, rounding=ROUND_HALF_EVEN)
 
 
 def rate(value: Any) -> float | None:
