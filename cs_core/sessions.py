@@ -205,16 +205,16 @@ def start_session(
     head = _probe_head(scope)
     snapshot = _snapshot(scope.backend, scope.git_root)
     with transaction(conn):
-        if active_in_scope(conn, scope.scope) is not None:
-            raise _session_active(active_in_scope(conn, scope.scope))
+        racing = active_in_scope(conn, scope.scope)  # started since we looked
+        if racing is not None:
+            raise _session_active(racing)
         session_id = _insert_session(conn, name, scope, head, snapshot)
         events.record_session(conn, "session_start", session_id)
     events.deliver_later(conn)
     return get_session(conn, session_id), False
 
 
-def _session_active(active: sqlite3.Row | None) -> SessionActiveError:
-    assert active is not None
+def _session_active(active: sqlite3.Row) -> SessionActiveError:
     stale = " (stale: no activity for over 24 hours)" if is_stale(active) else ""
     return SessionActiveError(
         f"session #{active['id']} '{active['name']}' is already active in "
