@@ -143,18 +143,6 @@ class SystemZone(tzinfo):
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def local_date(stamp: str, zone: tzinfo) -> str:
-    """Return the calendar date (YYYY-MM-DD) of a stored instant in `zone`."""
-    return parse_instant(stamp).astimezone(zone).date().isoformat()
-
-
-def local_day_start(moment: datetime, zone: tzinfo) -> datetime:
-    """Return the instant the local day containing `moment` began, in UTC."""
-    local = moment.astimezone(zone)
-    midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
-    return midnight.astimezone(UTC)
-
-
 def format_duration(seconds: int | None) -> str | None:
     """Format seconds as "1h 30m", "5m" or "45s"."""
     if seconds is None:
