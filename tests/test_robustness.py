@@ -229,8 +229,8 @@ def test_full_disk_is_a_database_error_and_keeps_rows(
             pass  # the disk is full: exactly what this test wants
 
     results = [
-        run_cs(*CALL[:-1], "--agent", "x" * 2000, "--json", cwd=git_repo)
-        for _ in range(20)
+        run_cs(*CALL[:-1], "--agent", "x" * 200, "--json", cwd=git_repo)
+        for _ in range(80)
     ]
 
     failed = [r for r in results if r.exit_code != 0]
