@@ -126,7 +126,8 @@ def test_an_ended_session_takes_no_more_calls(git_repo, run_cs) -> None:
     explicit = run_cs("log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "5", "-c", "1",
                       "-s", "1", "--json", cwd=git_repo)  # fmt: skip
     stale_env = run_cs("log-ai", "-p", "openai", "-m", "gpt-4o", "-t", "5", "-c", "1",
-                       "--json", cwd=git_repo, env={"CODESESSION_SESSION": "1"})  # fmt: skip
+                       "--json", cwd=git_repo,
+                       env={"CODESESSION_SESSION": "1"})  # fmt: skip
 
     assert explicit.json["error"]["code"] == "invalid_input"
     assert "has ended" in explicit.json["error"]["message"]
