@@ -132,6 +132,9 @@ _LAZY = {
     "read_user_price_data": "cs_core.pricing",
     "save_user_price_data": "cs_core.pricing",
     "user_pricing_path": "cs_core.pricing",
+    "user_price_key": "cs_core.pricing",
+    "set_user_price": "cs_core.pricing",
+    "remove_user_price": "cs_core.pricing",
 }
 
 

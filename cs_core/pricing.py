@@ -484,10 +484,66 @@ def save_user_price_data(path: Path, data: Mapping[str, Any]) -> None:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def user_price_key(model: str, provider: str | None = None) -> str:
+    """Return the `pricing.json` key of a user price: `PROVIDER/MODEL` or `MODEL`.
+
+    Raises:
+        InvalidInputError: The model name is empty or over 200 characters.
+    """
+    model = model.strip()
+    if not model or len(model) > 200:
+        raise InvalidInputError("model must be 1 to 200 characters")
+    provider = (provider or "").strip().lower()
+    return f"{provider}/{model}" if provider else model
+
+
+def set_user_price(key: str, rates: Mapping[str, Any]) -> dict[str, str]:
+    """Store a user price in `pricing.json`, replacing any under the same key.
+
+    Args:
+        key: From `user_price_key`.
+        rates: JSON field (`input`, `output`, `cacheRead`, ...) to its rate in
+            USD per million tokens; None leaves that field out.
+
+    Returns:
+        The stored entry, rates as exact decimal strings.
+
+    Raises:
+        InvalidInputError: A rate is not a plain number from 0 to a million.
+        ConfigError: The file cannot be read or written.
+    """
+    entry = {
+        field: str(parse_rate(value, f"{field} price"))
+        for field, value in rates.items()
+        if value is not None
+    }
+    path = _user_path()
+    data = read_user_price_data(path)
+    data[key] = entry
+    save_user_price_data(path, data)
+    return entry
+
+
+def remove_user_price(key: str) -> bool:
+    """Remove a user price from `pricing.json`; return whether there was one."""
+    path = _user_path()
+    data = read_user_price_data(path)
+    if key not in data:
+        return False
+    del data[key]
+    save_user_price_data(path, data)
+    return True
+
+
+def _user_path() -> Path:
+    from .db import data_home
+
+    return user_pricing_path(data_home())
+
+
 def load_price_book() -> PriceBook:
     """Return the price book of the registered plugins and the user's prices."""
-    from .db import data_home
     from .plugins import price_sources
 
-    prices, refused = read_user_prices(user_pricing_path(data_home()))
+    prices, refused = read_user_prices(_user_path())
     return PriceBook(price_sources(), prices, refused)

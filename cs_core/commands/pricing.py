@@ -10,10 +10,12 @@ from ..db import data_home
 from ..errors import ConfigError, InvalidInputError
 from ..pricing import (
     load_price_book,
-    parse_rate,
     price_to_dict,
     read_user_price_data,
+    remove_user_price,
     save_user_price_data,
+    set_user_price,
+    user_price_key,
     user_pricing_path,
 )
 from . import JsonFlag, emit
@@ -86,13 +88,6 @@ def _print_table(models: dict[str, dict[str, Any]]) -> None:
     output.console().print(table)
 
 
-def _key(model: str, provider: str | None) -> str:
-    model = model.strip()
-    if not model or len(model) > 200:
-        raise InvalidInputError("model must be 1 to 200 characters")
-    return f"{provider.strip().lower()}/{model}" if provider else model
-
-
 @app.command(name="set")
 def set_price(
     model: str,
@@ -120,21 +115,17 @@ def set_price(
         cache_write_1h: Price of tokens written to the 1-hour cache.
         json: Print one JSON document on stdout.
     """
-    entry: dict[str, str] = {
-        "input": str(parse_rate(input_price, "input price")),
-        "output": str(parse_rate(output_price, "output price")),
-    }
-    for field, value in (
-        ("cacheRead", cache_read),
-        ("cacheWrite", cache_write),
-        ("cacheWrite1h", cache_write_1h),
-    ):
-        if value is not None:
-            entry[field] = str(parse_rate(value, f"{field} price"))
-    key = _key(model, provider)
-    data = read_user_price_data(_path())
-    data[key] = entry
-    save_user_price_data(_path(), data)
+    key = user_price_key(model, provider)
+    entry = set_user_price(
+        key,
+        {
+            "input": input_price,
+            "output": output_price,
+            "cacheRead": cache_read,
+            "cacheWrite": cache_write,
+            "cacheWrite1h": cache_write_1h,
+        },
+    )
     payload = {"key": key, "price": {k: float(v) for k, v in entry.items()}}
     emit(payload, json, lambda: output.write_stdout(f"Price of {key} set.\n"))
 
@@ -150,14 +141,11 @@ def remove_price(
         provider: Remove the PROVIDER/MODEL price.
         json: Print one JSON document on stdout.
     """
-    key = _key(model, provider)
-    data = read_user_price_data(_path())
-    if key not in data:
+    key = user_price_key(model, provider)
+    if not remove_user_price(key):
         raise InvalidInputError(
             f"no user price for '{key}'", hint="See cs pricing list."
         )
-    del data[key]
-    save_user_price_data(_path(), data)
     emit(
         {"removed": key},
         json,

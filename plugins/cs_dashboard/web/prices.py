@@ -3,25 +3,18 @@
 Edits go to the same `pricing.json` that `cs pricing set/remove` writes.
 """
 
-from pathlib import Path
 from typing import Any
 
 from cs_core import (
     InvalidInputError,
-    data_home,
     load_price_book,
-    parse_rate,
     price_to_dict,
-    read_user_price_data,
-    save_user_price_data,
-    user_pricing_path,
+    remove_user_price,
+    set_user_price,
+    user_price_key,
 )
 
 RATE_FIELDS = ("input", "output", "cacheRead", "cacheWrite")
-
-
-def _path() -> Path:
-    return user_pricing_path(data_home())
 
 
 def price_rows() -> list[dict[str, Any]]:
@@ -62,29 +55,15 @@ def set_price(form: dict[str, str]) -> str:
     Raises:
         InvalidInputError: A missing model or a bad rate.
     """
-    model = form.get("model", "").strip()
-    if not model or len(model) > 200:
-        raise InvalidInputError("model must be 1 to 200 characters")
-    provider = form.get("provider", "").strip().lower()
-    key = f"{provider}/{model}" if provider else model
-    entry = {}
-    for field in RATE_FIELDS:
-        value = form.get(field, "").strip()
-        if value:
-            entry[field] = str(parse_rate(value, f"{field} price"))
-        elif field in ("input", "output"):
+    key = user_price_key(form.get("model", ""), form.get("provider"))
+    rates = {field: form.get(field, "").strip() or None for field in RATE_FIELDS}
+    for field in ("input", "output"):
+        if rates[field] is None:
             raise InvalidInputError(f"the {field} price is required")
-    data = read_user_price_data(_path())
-    data[key] = entry
-    save_user_price_data(_path(), data)
+    set_user_price(key, rates)
     return key
 
 
 def remove_price(key: str) -> bool:
     """Remove a user price; return whether it existed."""
-    data = read_user_price_data(_path())
-    if key not in data:
-        return False
-    del data[key]
-    save_user_price_data(_path(), data)
-    return True
+    return remove_user_price(key)
